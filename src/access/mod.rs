@@ -1,0 +1,150 @@
+//! Access decisions: who is asking, and what they may see or do.
+//!
+//! `decide` is pure: it takes the request context and answers with a
+//! [`Decision`]. A permit carries the [`Visibility`] that the store applies
+//! inside its queries, so that totals, paging and includes stay exact.
+//! Today only system (care-side) principals exist; Consent-based rules for
+//! clients and representatives plug in here.
+
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::scope::{Permission, ScopeContext, Scopes};
+use crate::fhir::{ResourceType, TenantCode};
+use crate::store::Visibility;
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A vendor system or operator with a system token: care-side.
+    System { subject: String },
+}
+
+impl Principal {
+    /// The subject as written in logs and, later, the access log.
+    pub fn subject(&self) -> &str {
+        match self {
+            Principal::System { subject } => subject,
+        }
+    }
+}
+
+/// Everything known about a request that the access decision and the
+/// access log need: who, with which app and rights, from where, when.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub tenant: TenantCode,
+    pub principal: Principal,
+    pub scopes: Scopes,
+    /// The OAuth client id of the app, when the token was issued to one.
+    pub client_id: Option<String>,
+    pub remote_addr: Option<SocketAddr>,
+    /// The id of this request in logs (`x-request-id`).
+    pub request_id: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What a request wants to do with a resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Read,
+    Vread,
+    HistoryInstance,
+    Search,
+    Create,
+    Update,
+    Delete,
+}
+
+impl Interaction {
+    fn permission(self) -> Permission {
+        match self {
+            Interaction::Read | Interaction::Vread | Interaction::HistoryInstance => Permission::Read,
+            Interaction::Search => Permission::Search,
+            Interaction::Create => Permission::Create,
+            Interaction::Update => Permission::Update,
+            Interaction::Delete => Permission::Delete,
+        }
+    }
+}
+
+/// The answer to "may this request go ahead?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Yes, seeing only what `Visibility` allows.
+    Permit(Visibility),
+    Deny(DenyReason),
+}
+
+/// Why a request is denied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenyReason {
+    /// The token's scopes do not cover this interaction on this type.
+    ScopeMissing { resource_type: ResourceType, interaction: Interaction },
+}
+
+impl std::fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DenyReason::ScopeMissing { resource_type, interaction } => {
+                write!(f, "the token's scopes do not allow {interaction:?} on {resource_type}")
+            }
+        }
+    }
+}
+
+/// Decides whether `context` may perform `interaction` on `resource_type`.
+pub fn decide(context: &RequestContext, resource_type: ResourceType, interaction: Interaction) -> Decision {
+    match &context.principal {
+        Principal::System { .. } => {
+            if context.scopes.allows(ScopeContext::System, resource_type, interaction.permission()) {
+                Decision::Permit(Visibility::Everything)
+            } else {
+                Decision::Deny(DenyReason::ScopeMissing { resource_type, interaction })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(scope: &str) -> RequestContext {
+        RequestContext {
+            tenant: TenantCode::parse("t").unwrap(),
+            principal: Principal::System { subject: "system:test".into() },
+            scopes: Scopes::parse(scope).unwrap(),
+            client_id: None,
+            remote_addr: None,
+            request_id: "r".into(),
+            received_at: Utc::now(),
+        }
+    }
+
+    fn check(scope: &str, t: ResourceType, interaction: Interaction, permitted: bool) {
+        let decision = decide(&context(scope), t, interaction);
+        let expected = if permitted {
+            Decision::Permit(Visibility::Everything)
+        } else {
+            Decision::Deny(DenyReason::ScopeMissing { resource_type: t, interaction })
+        };
+        assert_eq!(decision, expected, "{scope} {t} {interaction:?}");
+    }
+
+    #[test]
+    fn system_principals_are_bound_by_their_scopes() {
+        use Interaction::*;
+        use ResourceType as T;
+        check("system/*.rs", T::Observation, Read, true);
+        check("system/*.rs", T::Observation, Vread, true);
+        check("system/*.rs", T::Observation, HistoryInstance, true);
+        check("system/*.rs", T::Observation, Search, true);
+        check("system/*.rs", T::Observation, Create, false);
+        check("system/*.rs", T::Observation, Delete, false);
+        check("system/Patient.cruds", T::Patient, Update, true);
+        check("system/Patient.cruds", T::Observation, Read, false);
+        check("patient/*.rs", T::Observation, Read, false);
+    }
+}

@@ -1,0 +1,196 @@
+//! SMART on FHIR scopes, v2 (`patient/Observation.rs`) and v1
+//! (`patient/*.read`): https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
+
+use std::fmt;
+
+use crate::fhir::ResourceType;
+
+/// Whose data a scope is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeContext {
+    Patient,
+    User,
+    System,
+}
+
+/// SMART v2 permissions `c r u d s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Permissions {
+    pub create: bool,
+    pub read: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub search: bool,
+}
+
+/// One permission, as an interaction needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Create,
+    Read,
+    Update,
+    Delete,
+    Search,
+}
+
+impl Permissions {
+    fn has(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Create => self.create,
+            Permission::Read => self.read,
+            Permission::Update => self.update,
+            Permission::Delete => self.delete,
+            Permission::Search => self.search,
+        }
+    }
+}
+
+/// A resource scope such as `system/Observation.rs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceScope {
+    pub context: ScopeContext,
+    /// `None` for `*`.
+    pub resource_type: Option<ResourceType>,
+    pub permissions: Permissions,
+}
+
+/// A granted scope string, parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scopes {
+    pub resources: Vec<ResourceScope>,
+    /// Scopes that are not resource scopes (`openid`, `launch/patient`, …).
+    pub other: Vec<String>,
+}
+
+/// A scope that cannot be granted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid scope '{scope}': {reason}")]
+pub struct ScopeError {
+    pub scope: String,
+    pub reason: &'static str,
+}
+
+impl Scopes {
+    /// Parses a space-separated scope string. Resource scopes must name a
+    /// served type or `*`, and v2 permissions must be in `cruds` order.
+    pub fn parse(scope: &str) -> Result<Scopes, ScopeError> {
+        let mut scopes = Scopes::default();
+        for item in scope.split_ascii_whitespace() {
+            match parse_resource_scope(item)? {
+                Some(resource_scope) => scopes.resources.push(resource_scope),
+                None => scopes.other.push(item.to_owned()),
+            }
+        }
+        Ok(scopes)
+    }
+
+    /// Whether some scope of `context` allows `permission` on `resource_type`.
+    pub fn allows(&self, context: ScopeContext, resource_type: ResourceType, permission: Permission) -> bool {
+        self.resources.iter().any(|s| {
+            s.context == context
+                && s.resource_type.is_none_or(|t| t == resource_type)
+                && s.permissions.has(permission)
+        })
+    }
+}
+
+fn parse_resource_scope(item: &str) -> Result<Option<ResourceScope>, ScopeError> {
+    let err = |reason| ScopeError { scope: item.to_owned(), reason };
+    let Some((context, rest)) = item.split_once('/') else { return Ok(None) };
+    let context = match context {
+        "patient" => ScopeContext::Patient,
+        "user" => ScopeContext::User,
+        "system" => ScopeContext::System,
+        _ => return Ok(None),
+    };
+    // SMART v2 allows `?param=value` refinements; not granted here yet.
+    if rest.contains('?') {
+        return Err(err("scopes with search refinements are not supported"));
+    }
+    let (resource, access) = rest.split_once('.').ok_or_else(|| err("expected <Type>.<permissions>"))?;
+    let resource_type = match resource {
+        "*" => None,
+        name => Some(name.parse::<ResourceType>().map_err(|_| err("not a resource type served here"))?),
+    };
+    let permissions = match access {
+        "read" => Permissions { read: true, search: true, ..Permissions::default() },
+        "write" => Permissions { create: true, update: true, delete: true, ..Permissions::default() },
+        "*" => Permissions { create: true, read: true, update: true, delete: true, search: true },
+        letters => parse_v2_permissions(letters).ok_or_else(|| err("permissions must be a subset of 'cruds', in that order"))?,
+    };
+    Ok(Some(ResourceScope { context, resource_type, permissions }))
+}
+
+fn parse_v2_permissions(letters: &str) -> Option<Permissions> {
+    let mut permissions = Permissions::default();
+    let mut rest = letters;
+    for (letter, flag) in [
+        ('c', &mut permissions.create),
+        ('r', &mut permissions.read),
+        ('u', &mut permissions.update),
+        ('d', &mut permissions.delete),
+        ('s', &mut permissions.search),
+    ] {
+        if let Some(stripped) = rest.strip_prefix(letter) {
+            *flag = true;
+            rest = stripped;
+        }
+    }
+    (rest.is_empty() && !letters.is_empty()).then_some(permissions)
+}
+
+impl fmt::Display for ScopeContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScopeContext::Patient => "patient",
+            ScopeContext::User => "user",
+            ScopeContext::System => "system",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Permission::*;
+    use ResourceType as T;
+    use ScopeContext::*;
+
+    fn check(scope: &str, context: ScopeContext, t: ResourceType, allowed: &[Permission]) {
+        let scopes = Scopes::parse(scope).unwrap();
+        for p in [Create, Read, Update, Delete, Search] {
+            assert_eq!(scopes.allows(context, t, p), allowed.contains(&p), "{scope} {context} {t} {p:?}");
+        }
+    }
+
+    #[test]
+    fn v2_scopes() {
+        check("system/*.rs", System, T::Observation, &[Read, Search]);
+        check("system/*.cruds", System, T::Patient, &[Create, Read, Update, Delete, Search]);
+        check("system/Observation.r", System, T::Observation, &[Read]);
+        check("system/Observation.r", System, T::Patient, &[]);
+        check("patient/*.rs", System, T::Observation, &[]);
+        check("system/Observation.cu system/Patient.s", System, T::Patient, &[Search]);
+    }
+
+    #[test]
+    fn v1_scopes() {
+        check("patient/*.read", Patient, T::Goal, &[Read, Search]);
+        check("user/Observation.write", User, T::Observation, &[Create, Update, Delete]);
+        check("system/*.*", System, T::Consent, &[Create, Read, Update, Delete, Search]);
+    }
+
+    #[test]
+    fn non_resource_scopes_are_kept_aside() {
+        let scopes = Scopes::parse("openid fhirUser launch/patient offline_access").unwrap();
+        assert!(scopes.resources.is_empty());
+        assert_eq!(scopes.other, ["openid", "fhirUser", "launch/patient", "offline_access"]);
+    }
+
+    #[test]
+    fn malformed_scopes_are_refused() {
+        for bad in ["system/*.sr", "system/*.", "system/Medication.rs", "system/Observation", "system/*.rx", "patient/Observation.rs?category=x"] {
+            assert!(Scopes::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The command line: configuration, wiring and the commands.
+
+mod logging;
+mod serve;
+mod token;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Zorgpoort: FHIR R4 gateway for Dutch long-term care.
+#[derive(Debug, Parser)]
+#[command(name = "zorgpoort", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Environment variables override it.
+    #[arg(long, global = true, env = "ZORGPOORT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the FHIR API.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Serve on the default store with a demo tenant and demo data, and
+    /// print a token to try the API with.
+    Demo(serve::DemoArgs),
+    /// Access tokens for operators and systems.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("zorgpoort: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("zorgpoort: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::serve(config).await,
+            Command::Migrate => serve::migrate(config).await,
+            Command::Demo(args) => serve::demo(config, args).await,
+            Command::Token(command) => token::run(config, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zorgpoort: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

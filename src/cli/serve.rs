@@ -1,0 +1,90 @@
+//! `zorgpoort serve`, `migrate` and `demo`.
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::{Config, Tenant};
+use crate::fhir::TenantCode;
+use crate::http::{self, AppState};
+use crate::store;
+
+pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.tenants.is_empty() {
+        tracing::warn!("no tenants are configured: every FHIR URL will answer 404 (set ZORGPOORT_TENANTS)");
+    }
+    let store = store::open(&config.database_url).await.context("opening the store")?;
+    run_server(config, store).await
+}
+
+pub(super) async fn migrate(config: Config) -> anyhow::Result<()> {
+    store::open(&config.database_url).await.context("migrating the store")?;
+    println!("migrations applied to {}", store::redact_url(&config.database_url));
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(super) struct DemoArgs {
+    /// How many demo clients to create (on first start only).
+    #[arg(long, default_value_t = 5)]
+    clients: usize,
+}
+
+/// The demo tenant's code.
+const DEMO_TENANT: &str = "demo";
+
+pub(super) async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
+    let tenant = TenantCode::parse(DEMO_TENANT)?;
+    if config.tenant(DEMO_TENANT).is_none() {
+        config.tenants.push(Tenant { code: tenant.clone(), name: "Demo zorgorganisatie".into() });
+    }
+    let store = store::open(&config.database_url).await.context("opening the store")?;
+    if store.last_change(&tenant).await?.0 == 0 {
+        let written = crate::demo::load(store.as_ref(), &tenant, &crate::demo::DemoSize::demo(args.clients)).await?;
+        tracing::info!(resources = written, "demo data loaded");
+    }
+    let (record, token) = super::token::new_system_token(tenant.clone(), "demo", "system/*.cruds", 24 * 3600);
+    store.insert_token(&record).await?;
+    let base = format!("{}/{}/fhir", config.public_base_url, tenant);
+    println!("Zorgpoort demo");
+    println!("  FHIR base:  {base}");
+    println!("  Token (system/*.cruds, valid 24 hours):");
+    println!("    {token}");
+    println!("  Try:");
+    println!("    curl -H 'Authorization: Bearer {token}' '{base}/Patient?_count=5'");
+    println!("  Stop with Ctrl-C.");
+    run_server(config, store).await
+}
+
+async fn run_server(config: Config, store: std::sync::Arc<dyn store::Store>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, public_base_url = %config.public_base_url, "listening");
+    http::serve(listener, AppState::new(config, store), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

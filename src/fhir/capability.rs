@@ -1,0 +1,86 @@
+//! The CapabilityStatement, generated from what the server supports: the
+//! served types, their interactions and the search-parameter table.
+
+use serde_json::{Value, json};
+
+use super::search_param;
+use super::types::ResourceType;
+
+/// Interactions served on every resource type.
+pub const TYPE_INTERACTIONS: [&str; 7] = ["read", "vread", "history-instance", "search-type", "create", "update", "delete"];
+
+/// The CapabilityStatement of one tenant's FHIR base.
+pub fn capability_statement(fhir_base: &str, software_version: &str, date: &str) -> Value {
+    let resources: Vec<Value> = ResourceType::ALL.iter().map(|&t| resource_capability(t)).collect();
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "publisher": "Zorgpoort",
+        "kind": "instance",
+        "software": { "name": "Zorgpoort", "version": software_version },
+        "implementation": { "description": "Zorgpoort FHIR gateway", "url": fhir_base },
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "security": {
+                "cors": true,
+                "description": "Every data endpoint needs a bearer token (Authorization: Bearer ...). \
+                                Care-side systems use SMART system scopes such as system/*.rs."
+            },
+            "resource": resources,
+            "interaction": [
+                { "code": "transaction" },
+                { "code": "batch" }
+            ],
+            "searchParam": [
+                common_param("_id", "token", "http://hl7.org/fhir/SearchParameter/Resource-id"),
+                common_param("_lastUpdated", "date", "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"),
+            ]
+        }]
+    })
+}
+
+fn resource_capability(resource_type: ResourceType) -> Value {
+    let interactions: Vec<Value> = TYPE_INTERACTIONS.iter().map(|code| json!({ "code": code })).collect();
+    let mut params: Vec<Value> = vec![
+        common_param("_id", "token", "http://hl7.org/fhir/SearchParameter/Resource-id"),
+        common_param("_lastUpdated", "date", "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"),
+    ];
+    params.extend(search_param::of_type(resource_type).map(|p| {
+        json!({ "name": p.name, "definition": p.definition_url(), "type": p.kind.as_str() })
+    }));
+    json!({
+        "type": resource_type.as_str(),
+        "interaction": interactions,
+        "versioning": "versioned",
+        "readHistory": true,
+        "updateCreate": false,
+        "conditionalCreate": false,
+        "conditionalUpdate": false,
+        "conditionalDelete": "not-supported",
+        "searchParam": params,
+    })
+}
+
+fn common_param(name: &str, kind: &str, definition: &str) -> Value {
+    json!({ "name": name, "definition": definition, "type": kind })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_every_type_and_its_parameters() {
+        let cs = capability_statement("http://x/t/fhir", "0.1.0", "2024-01-01");
+        let resources = cs["rest"][0]["resource"].as_array().unwrap();
+        assert_eq!(resources.len(), ResourceType::ALL.len());
+        let observation = resources.iter().find(|r| r["type"] == "Observation").unwrap();
+        let names: Vec<&str> = observation["searchParam"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        for expected in ["_id", "_lastUpdated", "identifier", "patient", "subject", "code", "category", "status", "date"] {
+            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! `Resource.meta` as the server writes it: version, last update and the
+//! data-category label.
+
+use serde_json::{Map, Value};
+
+use super::classify::category_label;
+use super::types::{DataCategory, ResourceId, VersionId};
+
+/// Sets `id`, `meta.versionId`, `meta.lastUpdated` and the data-category
+/// label (replacing any label of the same CodeSystem), keeping the rest of
+/// `meta` (profiles, tags, other security labels) as the writer sent it.
+pub fn stamp(resource: &mut Value, id: &ResourceId, version: VersionId, last_updated: &str, category: DataCategory) {
+    let Value::Object(map) = resource else { return };
+    map.insert("id".into(), Value::String(id.as_str().to_owned()));
+    let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    let Value::Object(meta) = meta else { return };
+    meta.insert("versionId".into(), Value::String(version.to_string()));
+    meta.insert("lastUpdated".into(), Value::String(last_updated.to_owned()));
+    let labels = meta.entry("security").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(labels) = labels {
+        labels.retain(|l| l.get("system").and_then(Value::as_str) != Some(DataCategory::SYSTEM));
+        labels.push(category_label(category));
+    }
+    // Keep `id` and `meta` first after `resourceType`, as FHIR examples do.
+    let mut ordered = Map::with_capacity(map.len());
+    for key in ["resourceType", "id", "meta"] {
+        if let Some(v) = map.remove(key) {
+            ordered.insert(key.to_owned(), v);
+        }
+    }
+    ordered.append(map);
+    *map = ordered;
+}
+
+/// A hash of what a writer sent, without the server-maintained parts of
+/// `meta`: an update with the same content makes no new version.
+pub fn content_hash(resource: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut copy = resource.clone();
+    if let Some(meta) = copy.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.remove("versionId");
+        meta.remove("lastUpdated");
+        if let Some(Value::Array(labels)) = meta.get_mut("security") {
+            labels.retain(|l| l.get("system").and_then(Value::as_str) != Some(DataCategory::SYSTEM));
+            if labels.is_empty() {
+                meta.remove("security");
+            }
+        }
+        if meta.is_empty() {
+            copy.as_object_mut().map(|m| m.remove("meta"));
+        }
+    }
+    if let Some(map) = copy.as_object_mut() {
+        map.remove("id");
+    }
+    hex::encode(Sha256::digest(copy.to_string().as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn stamps_version_time_and_label_keeping_other_meta() {
+        let mut r = json!({"resourceType": "Observation", "status": "final",
+            "meta": {"profile": ["http://x"], "security": [{"system": DataCategory::SYSTEM, "code": "old"}, {"system": "s", "code": "c"}]}});
+        stamp(&mut r, &ResourceId::parse("o1").unwrap(), VersionId(3), "2024-01-01T00:00:00.000Z", DataCategory::Measurements);
+        assert_eq!(r["id"], "o1");
+        assert_eq!(r["meta"]["versionId"], "3");
+        assert_eq!(r["meta"]["profile"], json!(["http://x"]));
+        assert_eq!(r["meta"]["security"], json!([{"system": "s", "code": "c"}, category_label(DataCategory::Measurements)]));
+        let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["resourceType", "id", "meta", "status"]);
+    }
+
+    #[test]
+    fn content_hash_ignores_server_meta_only() {
+        let a = json!({"resourceType": "Patient", "gender": "male"});
+        let mut b = a.clone();
+        stamp(&mut b, &ResourceId::parse("p").unwrap(), VersionId(7), "2024-01-01T00:00:00.000Z", DataCategory::Identity);
+        assert_eq!(content_hash(&a), content_hash(&b));
+        let c = json!({"resourceType": "Patient", "gender": "female"});
+        assert_ne!(content_hash(&a), content_hash(&c));
+    }
+}

@@ -1,0 +1,16 @@
+//! FHIR R4 as the gateway understands it: value types, the data-category
+//! classification, search-parameter definitions and index extraction,
+//! OperationOutcome and the CapabilityStatement. No I/O.
+
+pub mod capability;
+pub mod classify;
+pub mod datetime;
+pub mod index;
+pub mod meta;
+pub mod model;
+pub mod outcome;
+pub mod reference;
+pub mod search_param;
+pub mod types;
+
+pub use types::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};

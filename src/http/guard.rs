@@ -1,0 +1,79 @@
+//! Middleware around every request: the time limit, one log line per
+//! request (path only: query strings can carry identifiers), and
+//! OperationOutcome bodies for errors raised outside the handlers.
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::fhir::outcome::IssueCode;
+
+pub(super) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let started = std::time::Instant::now();
+    let limit = state.config().limits.request_timeout;
+    let response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            IssueCode::Timeout,
+            format!("The request took longer than the limit of {} s", limit.as_secs()),
+        )
+        .into_response(),
+    };
+    let response = outcome_for_plain_errors(response).await;
+    tracing::info!(
+        %method,
+        path = %path,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        request_id = %request_id,
+        "request"
+    );
+    response
+}
+
+/// Errors produced by the framework (an unknown route, a malformed path)
+/// come back as OperationOutcome like all others.
+async fn outcome_for_plain_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_fhir = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/fhir+json"));
+    if status.as_u16() < 400 || is_fhir {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => IssueCode::TooLong,
+        StatusCode::NOT_FOUND => IssueCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => IssueCode::NotSupported,
+        s if s.is_server_error() => IssueCode::Exception,
+        _ => IssueCode::Invalid,
+    };
+    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text.into_owned() };
+    let mut fhir = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            fhir.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fhir
+}
+
+pub(super) async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(format!("There is nothing at {}", request.uri().path()))
+}
+
+pub(super) async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::method_not_allowed(format!("{} is not supported on {}", request.method(), request.uri().path()))
+}

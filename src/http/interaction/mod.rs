@@ -1,0 +1,74 @@
+//! The FHIR REST interactions, one file each: https://hl7.org/fhir/R4/http.html
+
+pub mod capabilities;
+pub mod create;
+pub mod delete;
+pub mod history_instance;
+pub mod read;
+pub mod search_type;
+pub mod transaction;
+pub mod update;
+pub mod vread;
+
+use axum::http::HeaderMap;
+
+use crate::access::{self, Decision, Interaction, RequestContext};
+use crate::fhir::{ResourceId, ResourceType, VersionId};
+use crate::store::{StoredResource, Visibility};
+
+use super::error::ApiError;
+
+/// A served resource type from the path, or 404.
+pub fn resource_type(name: &str) -> Result<ResourceType, ApiError> {
+    name.parse().map_err(|_| ApiError::not_found(format!("'{name}' is not a resource type served here")))
+}
+
+/// A logical id from the path, or 400.
+pub fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
+    ResourceId::parse(id).map_err(|e| ApiError::bad_request(e.to_string()))
+}
+
+/// Asks `access` for a decision; a denial is 403.
+pub fn permit(context: &RequestContext, resource_type: ResourceType, interaction: Interaction) -> Result<Visibility, ApiError> {
+    match access::decide(context, resource_type, interaction) {
+        Decision::Permit(visibility) => Ok(visibility),
+        Decision::Deny(reason) => Err(ApiError::forbidden(format!("Not allowed: {reason}"))),
+    }
+}
+
+/// A stored version the requester may see, else 404 as if it did not exist.
+pub fn visible(stored: StoredResource, visibility: &Visibility) -> Result<StoredResource, ApiError> {
+    if visibility.admits(stored.client.as_ref(), stored.category) {
+        Ok(stored)
+    } else {
+        Err(ApiError::not_found(format!("{}/{} is not known", stored.resource_type, stored.id)))
+    }
+}
+
+/// `If-Match: W/"3"` as a version.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<VersionId>, ApiError> {
+    let Some(value) = headers.get(axum::http::header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim();
+    let inner = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    inner
+        .parse::<i64>()
+        .map(|v| Some(VersionId(v)))
+        .map_err(|_| ApiError::bad_request(format!("If-Match must be an ETag like W/\"3\", not '{text}'")))
+}
+
+/// `Prefer: return=minimal` asks for no body on writes.
+pub fn prefers_minimal(headers: &HeaderMap) -> bool {
+    prefer(headers, "return") == Some("minimal")
+}
+
+/// A token of the `Prefer` header (`handling=strict`, `return=minimal`).
+pub fn prefer<'a>(headers: &'a HeaderMap, key: &str) -> Option<&'a str> {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.trim().trim_matches('"'))
+}

@@ -1,0 +1,103 @@
+//! FHIR search (type level), by GET and by POST `_search`:
+//! https://hl7.org/fhir/R4/http.html#search
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+
+use super::{permit, prefer, resource_type};
+use crate::access::{Interaction, RequestContext};
+use crate::fhir::ResourceType;
+use crate::http::AppState;
+use crate::http::bundle::{Bundle, Entry};
+use crate::http::error::ApiError;
+use crate::http::query_pairs;
+use crate::http::response::fhir_json;
+use crate::search::{self, Handling, SearchLimits, SearchRequest};
+
+/// `GET [base]/[type]?params`
+pub async fn search_get(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path((_tenant, type_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let resource_type = resource_type(&type_name)?;
+    let params = query_pairs(query.as_deref());
+    let bundle = perform(&state, &context, resource_type, &headers, params).await?;
+    Ok(fhir_json(StatusCode::OK, bundle))
+}
+
+/// `POST [base]/[type]/_search` with form-encoded parameters (and any in
+/// the URL): the same results as GET, and the way to search by BSN, since
+/// no parameter sent in the body ends up in a URL or a log line.
+pub async fn search_post(
+    State(state): State<AppState>,
+    context: RequestContext,
+    Path((_tenant, type_name)): Path<(String, String)>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let resource_type = resource_type(&type_name)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            crate::fhir::outcome::IssueCode::NotSupported,
+            "POST _search takes application/x-www-form-urlencoded parameters",
+        ));
+    }
+    let mut params = query_pairs(query.as_deref());
+    let body = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("The form body is not UTF-8"))?;
+    params.extend(query_pairs(Some(body)));
+    let bundle = perform(&state, &context, resource_type, &headers, params).await?;
+    Ok(fhir_json(StatusCode::OK, bundle))
+}
+
+/// Runs a search and returns the searchset Bundle as JSON.
+pub async fn perform(
+    state: &AppState,
+    context: &RequestContext,
+    resource_type: ResourceType,
+    headers: &HeaderMap,
+    params: Vec<(String, String)>,
+) -> Result<String, ApiError> {
+    let visibility = permit(context, resource_type, Interaction::Search)?;
+    let handling = match prefer(headers, "handling") {
+        Some("strict") => Handling::Strict,
+        _ => Handling::Lenient,
+    };
+    let limits = state.config().limits;
+    let limits = SearchLimits { default_count: limits.default_page_size, max_count: limits.max_page_size };
+    let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
+    let page = state.store().search(&context.tenant, &request, &visibility).await?;
+    let base = state.fhir_base(&context.tenant);
+    let mut bundle = Bundle::new("searchset").total(page.total).link("self", page_link(&base, &request, request.offset));
+    let next = request.offset + u64::from(request.count);
+    if request.count > 0 && !request.summary_count && next < page.total {
+        bundle = bundle.link("next", page_link(&base, &request, next));
+    }
+    if request.offset > 0 && request.count > 0 {
+        bundle = bundle.link("previous", page_link(&base, &request, request.offset.saturating_sub(u64::from(request.count))));
+    }
+    for stored in page.resources {
+        bundle.push(Entry::matched(&base, stored));
+    }
+    Ok(bundle.to_json())
+}
+
+/// A link to one page: the understood parameters, the page size and position.
+fn page_link(base: &str, request: &SearchRequest, offset: u64) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in request.linkable_params().filter(|(name, _)| name != "_count") {
+        query.append_pair(name, value);
+    }
+    query.append_pair("_count", &request.count.to_string());
+    if offset > 0 {
+        query.append_pair("_offset", &offset.to_string());
+    }
+    format!("{base}/{}?{}", request.resource_type, query.finish())
+}

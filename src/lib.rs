@@ -1,0 +1,14 @@
+//! Zorgpoort: a FHIR R4 gateway for Dutch long-term care.
+//!
+//! Dependencies point one way: `cli → http → {auth, access, store} → fhir`,
+//! with `search` (query parsing) beside `fhir`. See ARCHITECTURE.md.
+
+pub mod access;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod fhir;
+pub mod http;
+pub mod search;
+pub mod store;

@@ -1,0 +1,5 @@
+//! The `zorgpoort` binary.
+
+fn main() -> std::process::ExitCode {
+    zorgpoort::cli::main()
+}

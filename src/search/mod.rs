@@ -1,0 +1,118 @@
+//! FHIR search as data: what a search request asks for, parsed and checked
+//! against the search-parameter table (`parse.rs`), ready for a store to
+//! turn into a query. No I/O.
+
+mod parse;
+
+pub use parse::{Handling, ParseError, SearchLimits, parse};
+
+use crate::fhir::datetime::TimeRange;
+use crate::fhir::types::ResourceType;
+
+/// A parsed search on one resource type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    pub resource_type: ResourceType,
+    /// Every clause must hold (repeated parameters: AND).
+    pub clauses: Vec<Clause>,
+    pub sort: Vec<SortKey>,
+    /// Page size after limits; 0 asks for the total only.
+    pub count: u32,
+    /// Position of the page in the result, from the paging link.
+    pub offset: u64,
+    /// `_summary=count`: the total only.
+    pub summary_count: bool,
+    /// The parameters as understood, in canonical form, for the self link.
+    /// Never holds parameters that were ignored.
+    pub canonical: Vec<(String, String)>,
+    /// Parameters left out under lenient handling, for a warning.
+    pub ignored: Vec<String>,
+}
+
+/// The identifier system of the BSN, which never appears in a URL.
+pub const BSN_SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";
+
+impl SearchRequest {
+    /// The canonical parameters that may appear in a generated link: all
+    /// but those that carry a BSN.
+    pub fn linkable_params(&self) -> impl Iterator<Item = &(String, String)> {
+        self.canonical.iter().filter(|(_, value)| !value.contains(BSN_SYSTEM))
+    }
+}
+
+/// One parameter occurrence: any one of its conditions must hold (a comma
+/// in the value: OR).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub any_of: Vec<Condition>,
+}
+
+/// One condition on a resource.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// `_id`
+    Id(String),
+    /// `_lastUpdated`
+    LastUpdated { prefix: DatePrefix, range: TimeRange },
+    Token { param: &'static str, system: TokenSystem, code: Option<String> },
+    Reference { param: &'static str, target_type: Option<String>, id: String },
+    Date { param: &'static str, prefix: DatePrefix, range: TimeRange },
+    /// Normalised value; matches values that start with it.
+    String { param: &'static str, starts_with: String },
+}
+
+/// The system part of a token search value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSystem {
+    /// `code`: any system.
+    Any,
+    /// `|code`: no system.
+    NoSystem,
+    /// `system|code` or `system|`.
+    Exactly(String),
+}
+
+/// Search prefixes for dates (R4 search §3.1.1.4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePrefix {
+    Eq,
+    Ne,
+    Gt,
+    Lt,
+    Ge,
+    Le,
+    Sa,
+    Eb,
+    Ap,
+}
+
+impl DatePrefix {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatePrefix::Eq => "eq",
+            DatePrefix::Ne => "ne",
+            DatePrefix::Gt => "gt",
+            DatePrefix::Lt => "lt",
+            DatePrefix::Ge => "ge",
+            DatePrefix::Le => "le",
+            DatePrefix::Sa => "sa",
+            DatePrefix::Eb => "eb",
+            DatePrefix::Ap => "ap",
+        }
+    }
+}
+
+/// What to sort by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    LastUpdated,
+    /// A date search parameter of the type.
+    Date(&'static str),
+}

@@ -1,0 +1,491 @@
+//! The store written once over a [`Backend`]: reads, history, search and
+//! the versioned write. The drivers (`sqlite`, `postgres`) only connect,
+//! migrate, and move [`Sql`] and [`Row`] values in and out of sqlx.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::row::{Row, SqlValue};
+use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
+use super::{
+    Error, ErrorKind, HistoryPage, PreparedResource, ResourceStore, Result, SearchPage, StoredResource, TokenRecord,
+    TokenStore, Visibility, WriteOp, WriteOutcome,
+};
+use crate::fhir::classify::Classification;
+use crate::fhir::datetime::format_instant;
+use crate::fhir::reference::LocalReference;
+use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId, meta};
+use crate::search::SearchRequest;
+
+/// What a driver provides.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
+    const DIALECT: Dialect;
+
+    /// Runs a query outside a transaction.
+    async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>>;
+
+    /// Starts a transaction that will write: on SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), so that it never has to upgrade.
+    async fn begin_write(&self) -> Result<Box<dyn Transaction>>;
+}
+
+/// An open transaction of a driver.
+#[async_trait]
+pub(crate) trait Transaction: Send {
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>>;
+    async fn execute(&mut self, sql: Sql) -> Result<u64>;
+    async fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// The store over a driver.
+#[derive(Debug)]
+pub(crate) struct SqlStore<B> {
+    pub(crate) backend: B,
+}
+
+impl<B: Backend> SqlStore<B> {
+    fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
+        Sql::statement(B::DIALECT, text, binds)
+    }
+
+    async fn fetch_optional(&self, sql: Sql) -> Result<Option<Row>> {
+        Ok(self.backend.fetch_all(sql).await?.into_iter().next())
+    }
+}
+
+/// Converts a row of `CURRENT_COLUMNS`/`VERSION_COLUMNS` into a version.
+fn stored(mut row: Row) -> Result<StoredResource> {
+    let internal = |m: String| Error::new(ErrorKind::Internal, m);
+    let resource_type: ResourceType = row.text(0)?.parse().map_err(|e| internal(format!("{e}")))?;
+    let id = ResourceId::parse(row.text(1)?).map_err(|e| internal(e.to_string()))?;
+    let client = row.opt_text(5)?.map(ResourceId::parse).transpose().map_err(|e| internal(e.to_string()))?;
+    let category = DataCategory::from_code(row.text(6)?).ok_or_else(|| internal("unknown category".into()))?;
+    Ok(StoredResource {
+        resource_type,
+        id,
+        version: VersionId(row.int(2)?),
+        last_updated: row.int(3)?,
+        change: ChangeNumber(row.int(4)?),
+        client,
+        category,
+        content: row.take_opt_text(7)?,
+    })
+}
+
+fn not_found(resource_type: ResourceType, id: &ResourceId) -> Error {
+    Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} is not known"))
+}
+
+#[async_trait]
+impl<B: Backend> ResourceStore for SqlStore<B> {
+    async fn read(&self, tenant: &TenantCode, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
+        let text = format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
+        let sql = self.sql(&text, vec![tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
+        let row = self.fetch_optional(sql).await?.ok_or_else(|| not_found(resource_type, id))?;
+        stored(row)
+    }
+
+    async fn vread(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+        version: VersionId,
+    ) -> Result<StoredResource> {
+        let text = format!(
+            "SELECT {VERSION_COLUMNS} FROM resource r JOIN resource_version v ON v.resource_pk = r.pk \
+             WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ? AND v.version = ?"
+        );
+        let binds = vec![tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into(), version.0.into()];
+        let row = self.fetch_optional(self.sql(&text, binds)).await?;
+        let row = row.ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} has no version {version}")))?;
+        stored(row)
+    }
+
+    async fn history(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+        count: u32,
+        offset: u64,
+    ) -> Result<HistoryPage> {
+        let current = self.read(tenant, resource_type, id).await?;
+        let text = format!(
+            "SELECT {VERSION_COLUMNS} FROM resource r JOIN resource_version v ON v.resource_pk = r.pk \
+             WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ? ORDER BY v.version DESC LIMIT ? OFFSET ?"
+        );
+        let binds = vec![
+            tenant.as_str().into(),
+            resource_type.as_str().into(),
+            id.as_str().into(),
+            i64::from(count).into(),
+            (offset as i64).into(),
+        ];
+        let versions = self.backend.fetch_all(self.sql(&text, binds)).await?.into_iter().map(stored).collect::<Result<_>>()?;
+        Ok(HistoryPage { total: current.version.0 as u64, versions })
+    }
+
+    async fn search(&self, tenant: &TenantCode, search: &SearchRequest, visibility: &Visibility) -> Result<SearchPage> {
+        let (count_sql, page_sql) = sql::search(B::DIALECT, tenant, search, visibility);
+        let total = match self.fetch_optional(count_sql).await? {
+            Some(row) => row.int(0)? as u64,
+            None => 0,
+        };
+        let resources = if search.count == 0 || search.summary_count || search.offset >= total {
+            Vec::new()
+        } else {
+            self.backend.fetch_all(page_sql).await?.into_iter().map(stored).collect::<Result<_>>()?
+        };
+        Ok(SearchPage { total, resources })
+    }
+
+    async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>> {
+        let mut tx = self.backend.begin_write().await?;
+        let dialect = B::DIALECT;
+        let statement = |text: &str, binds: Vec<SqlValue>| Sql::statement(dialect, text, binds);
+        tx.execute(statement(
+            "INSERT INTO tenant (code, last_change) VALUES (?, 0) ON CONFLICT (code) DO NOTHING",
+            vec![tenant.as_str().into()],
+        ))
+        .await?;
+        // Taking the change numbers locks the tenant row until commit: writes
+        // of one tenant commit in the order of their change numbers.
+        let rows = tx
+            .fetch_all(statement(
+                "UPDATE tenant SET last_change = last_change + ? WHERE code = ? RETURNING last_change",
+                vec![(ops.len() as i64).into(), tenant.as_str().into()],
+            ))
+            .await?;
+        let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
+        let first_change = last - ops.len() as i64 + 1;
+        let mut write = VersionWriter { tx: tx.as_mut(), dialect, tenant, at };
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for (i, op) in ops.into_iter().enumerate() {
+            outcomes.push(write.apply(op, ChangeNumber(first_change + i as i64)).await?);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn last_change(&self, tenant: &TenantCode) -> Result<ChangeNumber> {
+        let row = self.fetch_optional(self.sql("SELECT last_change FROM tenant WHERE code = ?", vec![tenant.as_str().into()])).await?;
+        Ok(ChangeNumber(row.map(|r| r.int(0)).transpose()?.unwrap_or(0)))
+    }
+}
+
+/// The current state of a resource as a write sees it.
+struct Current {
+    pk: i64,
+    version: i64,
+    deleted: bool,
+    content_hash: Option<String>,
+}
+
+/// Writes versions inside one transaction.
+struct VersionWriter<'a> {
+    tx: &'a mut dyn Transaction,
+    dialect: Dialect,
+    tenant: &'a TenantCode,
+    at: DateTime<Utc>,
+}
+
+impl VersionWriter<'_> {
+    fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
+        Sql::statement(self.dialect, text, binds)
+    }
+
+    async fn apply(&mut self, op: WriteOp, change: ChangeNumber) -> Result<WriteOutcome> {
+        match op {
+            WriteOp::Create(resource) => {
+                if self.current(resource.resource_type, &resource.id).await?.is_some() {
+                    return Err(Error::new(
+                        ErrorKind::Duplicate,
+                        format!("{}/{} already exists", resource.resource_type, resource.id),
+                    ));
+                }
+                self.put(resource, None, change).await.map(WriteOutcome::Created)
+            }
+            WriteOp::Update { resource, if_match } => {
+                let current = self
+                    .current(resource.resource_type, &resource.id)
+                    .await?
+                    .ok_or_else(|| not_found(resource.resource_type, &resource.id))?;
+                if let Some(expected) = if_match
+                    && expected.0 != current.version
+                {
+                    return Err(Error::new(
+                        ErrorKind::VersionConflict,
+                        format!(
+                            "{}/{} is at version {}, not {}",
+                            resource.resource_type, resource.id, current.version, expected
+                        ),
+                    ));
+                }
+                if !current.deleted && current.content_hash.as_deref() == Some(resource.content_hash.as_str()) {
+                    let (resource_type, id) = (resource.resource_type, resource.id.clone());
+                    return self.reread(resource_type, &id).await.map(WriteOutcome::Unchanged);
+                }
+                self.put(resource, Some(current), change).await.map(WriteOutcome::Updated)
+            }
+            WriteOp::Delete { resource_type, id } => {
+                let current = self.current(resource_type, &id).await?.ok_or_else(|| not_found(resource_type, &id))?;
+                if current.deleted {
+                    return Ok(WriteOutcome::AlreadyDeleted { resource_type, id });
+                }
+                self.delete(resource_type, &id, current, change).await.map(WriteOutcome::Deleted)
+            }
+        }
+    }
+
+    async fn current(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<Option<Current>> {
+        let sql = self.sql(
+            "SELECT pk, version, deleted, content_hash FROM resource WHERE tenant = ? AND resource_type = ? AND id = ?",
+            vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()],
+        );
+        let rows = self.tx.fetch_all(sql).await?;
+        rows.first()
+            .map(|row| {
+                Ok(Current {
+                    pk: row.int(0)?,
+                    version: row.int(1)?,
+                    deleted: row.bool(2)?,
+                    content_hash: row.opt_text(3)?.map(str::to_owned),
+                })
+            })
+            .transpose()
+    }
+
+    async fn reread(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
+        let text = format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
+        let sql = self.sql(&text, vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
+        let row = self.tx.fetch_all(sql).await?.into_iter().next().ok_or_else(|| not_found(resource_type, id))?;
+        stored(row)
+    }
+
+    /// The client and category of a Binary or Provenance come from the
+    /// resource it belongs to, as it is now (this transaction included).
+    async fn resolve_anchor(&mut self, of: ResourceType, anchor: &LocalReference) -> Result<(Option<ResourceId>, DataCategory)> {
+        let invalid = || Error::new(ErrorKind::Invalid, format!("{of} refers to {anchor}, which is not stored here"));
+        let anchor_type = anchor.resource_type().ok_or_else(invalid)?;
+        let sql = self.sql(
+            "SELECT client_id, category FROM resource WHERE tenant = ? AND resource_type = ? AND id = ? AND deleted = FALSE",
+            vec![self.tenant.as_str().into(), anchor_type.as_str().into(), anchor.id.as_str().into()],
+        );
+        let rows = self.tx.fetch_all(sql).await?;
+        let row = rows.first().ok_or_else(invalid)?;
+        let client = row.opt_text(0)?.and_then(|c| ResourceId::parse(c).ok());
+        let category = DataCategory::from_code(row.text(1)?).ok_or_else(invalid)?;
+        Ok((client, category))
+    }
+
+    async fn put(&mut self, prepared: PreparedResource, current: Option<Current>, change: ChangeNumber) -> Result<StoredResource> {
+        let PreparedResource { resource_type, id, mut resource, classification, index, content_hash } = prepared;
+        let (client, category) = match classification {
+            Classification::Own { client, category } => (client, category),
+            Classification::SameAs(anchor) => self.resolve_anchor(resource_type, &anchor).await?,
+        };
+        let version = VersionId(current.as_ref().map_or(1, |c| c.version + 1));
+        let last_updated = self.at.timestamp_millis();
+        meta::stamp(&mut resource, &id, version, &format_instant(self.at), category);
+        let content = resource.to_string();
+        let client_text = client.as_ref().map(|c| c.as_str().to_owned());
+        let pk = match &current {
+            Some(current) => {
+                let sql = self.sql(
+                    "UPDATE resource SET version = ?, change_no = ?, last_updated = ?, deleted = FALSE, client_id = ?, \
+                     category = ?, content_hash = ?, content = ? WHERE pk = ?",
+                    vec![
+                        version.0.into(),
+                        change.0.into(),
+                        last_updated.into(),
+                        client_text.clone().into(),
+                        category.code().into(),
+                        content_hash.into(),
+                        content.clone().into(),
+                        current.pk.into(),
+                    ],
+                );
+                self.tx.execute(sql).await?;
+                self.clear_index(current.pk).await?;
+                current.pk
+            }
+            None => {
+                let sql = self.sql(
+                    "INSERT INTO resource (tenant, resource_type, id, version, change_no, last_updated, deleted, client_id, \
+                     category, content_hash, content) VALUES (?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?) RETURNING pk",
+                    vec![
+                        self.tenant.as_str().into(),
+                        resource_type.as_str().into(),
+                        id.as_str().into(),
+                        version.0.into(),
+                        change.0.into(),
+                        last_updated.into(),
+                        client_text.clone().into(),
+                        category.code().into(),
+                        content_hash.into(),
+                        content.clone().into(),
+                    ],
+                );
+                let rows = self.tx.fetch_all(sql).await?;
+                rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "insert returned no key"))?.int(0)?
+            }
+        };
+        self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone())).await?;
+        self.insert_index(pk, resource_type, &index).await?;
+        Ok(StoredResource { resource_type, id, version, last_updated, change, client, category, content: Some(content) })
+    }
+
+    async fn delete(
+        &mut self,
+        resource_type: ResourceType,
+        id: &ResourceId,
+        current: Current,
+        change: ChangeNumber,
+    ) -> Result<StoredResource> {
+        let previous = self.reread(resource_type, id).await?;
+        let version = VersionId(current.version + 1);
+        let last_updated = self.at.timestamp_millis();
+        let sql = self.sql(
+            "UPDATE resource SET version = ?, change_no = ?, last_updated = ?, deleted = TRUE, content_hash = NULL, \
+             content = NULL WHERE pk = ?",
+            vec![version.0.into(), change.0.into(), last_updated.into(), current.pk.into()],
+        );
+        self.tx.execute(sql).await?;
+        self.clear_index(current.pk).await?;
+        let client_text = previous.client.as_ref().map(|c| c.as_str().to_owned());
+        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category, None).await?;
+        Ok(StoredResource { version, last_updated, change, content: None, ..previous })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_version(
+        &mut self,
+        pk: i64,
+        version: VersionId,
+        change: ChangeNumber,
+        last_updated: i64,
+        client: Option<String>,
+        category: DataCategory,
+        content: Option<String>,
+    ) -> Result<()> {
+        let sql = self.sql(
+            "INSERT INTO resource_version (resource_pk, version, tenant, change_no, last_updated, client_id, category, content) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                pk.into(),
+                version.0.into(),
+                self.tenant.as_str().into(),
+                change.0.into(),
+                last_updated.into(),
+                client.into(),
+                category.code().into(),
+                content.into(),
+            ],
+        );
+        self.tx.execute(sql).await.map(drop)
+    }
+
+    async fn clear_index(&mut self, pk: i64) -> Result<()> {
+        for table in ["search_token", "search_reference", "search_date", "search_string"] {
+            let text = format!("DELETE FROM {table} WHERE resource_pk = ?");
+            self.tx.execute(self.sql(&text, vec![pk.into()])).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_index(&mut self, pk: i64, resource_type: ResourceType, index: &crate::fhir::index::SearchIndex) -> Result<()> {
+        let common = |param: &str| -> Vec<SqlValue> {
+            vec![pk.into(), self.tenant.as_str().into(), resource_type.as_str().into(), param.into()]
+        };
+        let tokens: Vec<Vec<SqlValue>> = index
+            .tokens
+            .iter()
+            .map(|t| [common(t.param), vec![t.system.clone().into(), t.code.clone().into()]].concat())
+            .collect();
+        let references: Vec<Vec<SqlValue>> = index
+            .references
+            .iter()
+            .map(|r| [common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat())
+            .collect();
+        let dates: Vec<Vec<SqlValue>> =
+            index.dates.iter().map(|d| [common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat()).collect();
+        let strings: Vec<Vec<SqlValue>> =
+            index.strings.iter().map(|s| [common(s.param), vec![s.value.clone().into()]].concat()).collect();
+        let base = "resource_pk, tenant, resource_type, param";
+        self.insert_rows("search_token", &format!("{base}, system, code"), tokens).await?;
+        self.insert_rows("search_reference", &format!("{base}, target_type, target_id"), references).await?;
+        self.insert_rows("search_date", &format!("{base}, low, high"), dates).await?;
+        self.insert_rows("search_string", &format!("{base}, value"), strings).await
+    }
+
+    /// One multi-row INSERT per table.
+    async fn insert_rows(&mut self, table: &str, columns: &str, rows: Vec<Vec<SqlValue>>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(self.dialect);
+        sql.push("INSERT INTO ").push(table).push(" (").push(columns).push(") VALUES ");
+        for (i, row) in rows.into_iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            for (j, value) in row.into_iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(value);
+            }
+            sql.push(")");
+        }
+        self.tx.execute(sql).await.map(drop)
+    }
+}
+
+#[async_trait]
+impl<B: Backend> TokenStore for SqlStore<B> {
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
+        let mut tx = self.backend.begin_write().await?;
+        let sql = self.sql(
+            "INSERT INTO access_token (token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                token.token_hash.clone().into(),
+                token.tenant.as_str().into(),
+                token.subject.clone().into(),
+                token.client_id.clone().into(),
+                token.scope.clone().into(),
+                token.issued_at.into(),
+                token.expires_at.into(),
+                token.revoked.into(),
+            ],
+        );
+        tx.execute(sql).await?;
+        tx.commit().await
+    }
+
+    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        let sql = self.sql(
+            "SELECT token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked \
+             FROM access_token WHERE token_hash = ?",
+            vec![token_hash.into()],
+        );
+        let Some(row) = self.fetch_optional(sql).await? else { return Ok(None) };
+        let tenant = TenantCode::parse(row.text(1)?).map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+        Ok(Some(TokenRecord {
+            token_hash: row.text(0)?.to_owned(),
+            tenant,
+            subject: row.text(2)?.to_owned(),
+            client_id: row.opt_text(3)?.map(str::to_owned),
+            scope: row.text(4)?.to_owned(),
+            issued_at: row.int(5)?,
+            expires_at: row.int(6)?,
+            revoked: row.bool(7)?,
+        }))
+    }
+
+    async fn revoke_token(&self, token_hash: &str) -> Result<()> {
+        let mut tx = self.backend.begin_write().await?;
+        tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()])).await?;
+        tx.commit().await
+    }
+}

@@ -1,0 +1,209 @@
+//! The versioned FHIR store: one interface ([`ResourceStore`],
+//! [`TokenStore`]), two drivers (SQLite, PostgreSQL).
+//!
+//! The store persists what it is given and answers queries with the
+//! restrictions it is given; it never decides access. Every write is a new
+//! version in one transaction, with a per-tenant change number taken in
+//! commit order, and with the search values, client and data category of
+//! the version stored as indexed columns.
+
+mod error;
+mod logic;
+pub mod postgres;
+mod prepare;
+mod row;
+mod sql;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use error::{Error, ErrorKind, Result};
+pub use prepare::{PreparedResource, prepare};
+
+use crate::fhir::datetime::EpochMillis;
+use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
+use crate::search::SearchRequest;
+
+/// One stored version of a resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredResource {
+    pub resource_type: ResourceType,
+    pub id: ResourceId,
+    pub version: VersionId,
+    pub last_updated: EpochMillis,
+    pub change: ChangeNumber,
+    /// The client (Patient compartment) this version belongs to.
+    pub client: Option<ResourceId>,
+    pub category: DataCategory,
+    /// The JSON of the version; `None` for a deletion (tombstone).
+    pub content: Option<String>,
+}
+
+impl StoredResource {
+    pub fn is_deleted(&self) -> bool {
+        self.content.is_none()
+    }
+}
+
+/// A write in a transaction.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// Create a resource under a new server-assigned id.
+    Create(PreparedResource),
+    /// Update an existing resource (also one that was deleted), optionally
+    /// only if its current version is `if_match`.
+    Update { resource: PreparedResource, if_match: Option<VersionId> },
+    Delete { resource_type: ResourceType, id: ResourceId },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Created(StoredResource),
+    Updated(StoredResource),
+    /// The content was the same as the current version: no new version.
+    Unchanged(StoredResource),
+    Deleted(StoredResource),
+    /// Already deleted: nothing written.
+    AlreadyDeleted { resource_type: ResourceType, id: ResourceId },
+}
+
+/// Which records a query may return: applied inside the query, so that
+/// totals and paging count only what is visible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Care-side readers (system tokens): every record of the tenant.
+    Everything,
+    /// Only records in one of these slices.
+    Only(Vec<VisibleSlice>),
+}
+
+/// Records of one client (or, with `client: None`, records that belong to
+/// no client) in the given categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisibleSlice {
+    pub client: Option<ResourceId>,
+    pub categories: Vec<DataCategory>,
+}
+
+/// One page of search results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    /// Matches in all pages (visible ones only).
+    pub total: u64,
+    pub resources: Vec<StoredResource>,
+}
+
+/// One page of a resource's history, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    pub total: u64,
+    pub versions: Vec<StoredResource>,
+}
+
+/// FHIR resources, versioned.
+#[async_trait]
+pub trait ResourceStore: Send + Sync + std::fmt::Debug {
+    /// The current version, a tombstone if deleted; `NotFound` if never written.
+    async fn read(&self, tenant: &TenantCode, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource>;
+
+    /// One version; `NotFound` if it does not exist.
+    async fn vread(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+        version: VersionId,
+    ) -> Result<StoredResource>;
+
+    /// Versions of one resource, newest first.
+    async fn history(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+        count: u32,
+        offset: u64,
+    ) -> Result<HistoryPage>;
+
+    /// Current, not deleted resources matching the search, restricted by `visibility`.
+    async fn search(&self, tenant: &TenantCode, search: &SearchRequest, visibility: &Visibility) -> Result<SearchPage>;
+
+    /// Applies all writes in one transaction: all or nothing.
+    async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>>;
+
+    /// The last change number of the tenant (0 when nothing was written).
+    async fn last_change(&self, tenant: &TenantCode) -> Result<ChangeNumber>;
+}
+
+/// An access token as stored: only a hash of the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    pub tenant: TenantCode,
+    /// Who the token acts for (`system:<name>` for system tokens).
+    pub subject: String,
+    /// The app (OAuth client id), when issued to one.
+    pub client_id: Option<String>,
+    /// Granted scopes, space separated.
+    pub scope: String,
+    pub issued_at: EpochMillis,
+    pub expires_at: EpochMillis,
+    pub revoked: bool,
+}
+
+/// Access tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync + std::fmt::Debug {
+    async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
+    /// The token with this hash, if any (expired and revoked ones too).
+    async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
+    async fn revoke_token(&self, token_hash: &str) -> Result<()>;
+}
+
+/// Everything the gateway stores.
+pub trait Store: ResourceStore + TokenStore {}
+
+impl<T: ResourceStore + TokenStore> Store for T {}
+
+/// Opens the store named by a database URL (`sqlite:...` or
+/// `postgres://...`) and applies pending migrations.
+pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        sqlite::open(database_url).await
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        postgres::open(database_url).await
+    } else {
+        Err(Error::new(
+            ErrorKind::Invalid,
+            format!("unsupported database URL '{}': use sqlite:PATH or postgres://...", redact_url(database_url)),
+        ))
+    }
+}
+
+/// A database URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+impl Visibility {
+    /// Whether a record of `client` in `category` is visible: the same rule
+    /// the store applies inside queries, for single reads.
+    pub fn admits(&self, client: Option<&ResourceId>, category: DataCategory) -> bool {
+        match self {
+            Visibility::Everything => true,
+            Visibility::Only(slices) => {
+                slices.iter().any(|s| s.client.as_ref() == client && s.categories.contains(&category))
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The SQLite driver: the embedded default. WAL mode with a busy timeout,
+//! so that CLI commands work beside a running server on the same file.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
+
+use super::logic::{Backend, SqlStore, Transaction};
+use super::row::{Row, SqlValue};
+use super::sql::{Dialect, Sql};
+use super::{Error, ErrorKind, Result, Store};
+
+/// Opens (creating if needed) the database at `sqlite:PATH` and migrates it.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| Error::new(ErrorKind::Invalid, format!("bad SQLite URL '{url}'")).with_source(e))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true);
+    if let Some(parent) = options.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::new(ErrorKind::Unavailable, format!("cannot create the data directory {}", parent.display())).with_source(e)
+        })?;
+    }
+    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&pool)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the SQLite database failed").with_source(e))?;
+    Ok(Arc::new(SqlStore { backend: SqliteBackend { pool } }))
+}
+
+#[derive(Debug)]
+pub(crate) struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(sql.text));
+    for value in sql.binds {
+        query = match value {
+            SqlValue::Null => query.bind(None::<String>),
+            SqlValue::Int(v) => query.bind(v),
+            SqlValue::Text(v) => query.bind(v),
+            SqlValue::Bool(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+fn convert(row: SqliteRow) -> Result<Row> {
+    let mut values = Vec::with_capacity(row.columns().len());
+    for i in 0..row.columns().len() {
+        let raw = row.try_get_raw(i)?;
+        let value = if raw.is_null() {
+            SqlValue::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" | "BOOLEAN" => SqlValue::Int(row.try_get(i)?),
+                _ => SqlValue::Text(row.try_get(i)?),
+            }
+        };
+        values.push(value);
+    }
+    Ok(Row(values))
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>> {
+        query(sql).fetch_all(&self.pool).await?.into_iter().map(convert).collect()
+    }
+
+    async fn begin_write(&self) -> Result<Box<dyn Transaction>> {
+        Ok(Box::new(SqliteTransaction(self.pool.begin_with("BEGIN IMMEDIATE").await?)))
+    }
+}
+
+struct SqliteTransaction(sqlx::Transaction<'static, sqlx::Sqlite>);
+
+#[async_trait]
+impl Transaction for SqliteTransaction {
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>> {
+        query(sql).fetch_all(&mut *self.0).await?.into_iter().map(convert).collect()
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        Ok(query(sql).execute(&mut *self.0).await?.rows_affected())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+}
