@@ -128,7 +128,8 @@ impl Config {
             None => FileConfig::default(),
             Some(path) => {
                 let shown = path.display().to_string();
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
                 toml::from_str(&text).map_err(|e| ConfigError::Parse { path: shown, message: e.to_string() })?
             }
         };
@@ -140,9 +141,8 @@ impl Config {
             .parse()
             .map_err(|_| value_error("listen", format!("'{listen_text}' is not an address like 127.0.0.1:8080")))?;
 
-        let public_base_url = var("ZORGPOORT_PUBLIC_BASE_URL")
-            .or(file.public_base_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_base_url =
+            var("ZORGPOORT_PUBLIC_BASE_URL").or(file.public_base_url).unwrap_or_else(|| format!("http://{listen}"));
         let public_base_url = check_base_url(&public_base_url).map_err(|m| value_error("public_base_url", m))?;
 
         let database_url = var("DATABASE_URL")
@@ -291,7 +291,11 @@ mod tests {
         assert_eq!(config.log.format, LogFormat::Json);
         assert_eq!(config.limits.max_body_bytes, 1000);
 
-        let config = load(Some(file), &[("ZORGPOORT_TENANTS", "a,b"), ("DATABASE_URL", "sqlite:x.db"), ("ZORGPOORT_LISTEN", "127.0.0.1:1")]).unwrap();
+        let config = load(
+            Some(file),
+            &[("ZORGPOORT_TENANTS", "a,b"), ("DATABASE_URL", "sqlite:x.db"), ("ZORGPOORT_LISTEN", "127.0.0.1:1")],
+        )
+        .unwrap();
         assert_eq!(config.tenants.len(), 2);
         assert_eq!(config.database_url, "sqlite:x.db");
         assert_eq!(config.listen.port(), 1);

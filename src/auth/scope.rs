@@ -87,9 +87,7 @@ impl Scopes {
     /// Whether some scope of `context` allows `permission` on `resource_type`.
     pub fn allows(&self, context: ScopeContext, resource_type: ResourceType, permission: Permission) -> bool {
         self.resources.iter().any(|s| {
-            s.context == context
-                && s.resource_type.is_none_or(|t| t == resource_type)
-                && s.permissions.has(permission)
+            s.context == context && s.resource_type.is_none_or(|t| t == resource_type) && s.permissions.has(permission)
         })
     }
 }
@@ -116,7 +114,8 @@ fn parse_resource_scope(item: &str) -> Result<Option<ResourceScope>, ScopeError>
         "read" => Permissions { read: true, search: true, ..Permissions::default() },
         "write" => Permissions { create: true, update: true, delete: true, ..Permissions::default() },
         "*" => Permissions { create: true, read: true, update: true, delete: true, search: true },
-        letters => parse_v2_permissions(letters).ok_or_else(|| err("permissions must be a subset of 'cruds', in that order"))?,
+        letters => parse_v2_permissions(letters)
+            .ok_or_else(|| err("permissions must be a subset of 'cruds', in that order"))?,
     };
     Ok(Some(ResourceScope { context, resource_type, permissions }))
 }
@@ -189,7 +188,14 @@ mod tests {
 
     #[test]
     fn malformed_scopes_are_refused() {
-        for bad in ["system/*.sr", "system/*.", "system/Medication.rs", "system/Observation", "system/*.rx", "patient/Observation.rs?category=x"] {
+        for bad in [
+            "system/*.sr",
+            "system/*.",
+            "system/Medication.rs",
+            "system/Observation",
+            "system/*.rx",
+            "patient/Observation.rs?category=x",
+        ] {
             assert!(Scopes::parse(bad).is_err(), "{bad}");
         }
     }

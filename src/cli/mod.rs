@@ -2,7 +2,7 @@
 
 mod logging;
 mod serve;
-mod token;
+pub mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -71,7 +71,7 @@ fn issue(config: &Config, args: &IssueArgs) -> anyhow::Result<(TokenRecord, Stri
 }
 
 /// A new system token and the record to store for it.
-pub(crate) fn new_system_token(tenant: TenantCode, subject: &str, scope: &str, ttl_secs: u64) -> (TokenRecord, String) {
+pub fn new_system_token(tenant: TenantCode, subject: &str, scope: &str, ttl_secs: u64) -> (TokenRecord, String) {
     let token = token::generate();
     let now = chrono::Utc::now().timestamp_millis();
     let record = TokenRecord {

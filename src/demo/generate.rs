@@ -41,7 +41,8 @@ pub struct Generator {
     practitioners: Vec<ResourceId>,
 }
 
-const GIVEN: &[&str] = &["Anna", "Bram", "Daan", "Emma", "Fenna", "Joris", "Lotte", "Mila", "Noah", "Sanne", "Thijs", "Yara"];
+const GIVEN: &[&str] =
+    &["Anna", "Bram", "Daan", "Emma", "Fenna", "Joris", "Lotte", "Mila", "Noah", "Sanne", "Thijs", "Yara"];
 const FAMILY: &[(&str, Option<&str>)] = &[
     ("Jansen", None),
     ("Berg", Some("van den")),
@@ -58,7 +59,11 @@ const REPORTS: &[&str] = &[
     "Wat onrustig na het bezoek. Met muziek tot rust gekomen.",
     "Dagbesteding: in de tuin gewerkt. Trots op het resultaat.",
 ];
-const MESSAGES: &[&str] = &["Kunnen we de afspraak van donderdag verzetten?", "Bedankt voor het fijne gesprek.", "Is de nieuwe bril al binnen?"];
+const MESSAGES: &[&str] = &[
+    "Kunnen we de afspraak van donderdag verzetten?",
+    "Bedankt voor het fijne gesprek.",
+    "Is de nieuwe bril al binnen?",
+];
 
 impl Generator {
     pub fn new(size: DemoSize, seed: u64) -> Self {
@@ -67,18 +72,24 @@ impl Generator {
 
     /// The organisation and its staff, shared by all clients.
     pub fn organisation(&mut self) -> Vec<Generated> {
-        let mut out = vec![generated(ResourceType::Organization, json!({
-            "resourceType": "Organization",
-            "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/agb-z", "value": "47470001"}],
-            "active": true,
-            "name": "Zorggroep De Linde"
-        }))];
-        for (given, family) in [("Sara", "Kok"), ("Ruben", "Mulder")] {
-            let practitioner = generated(ResourceType::Practitioner, json!({
-                "resourceType": "Practitioner",
+        let mut out = vec![generated(
+            ResourceType::Organization,
+            json!({
+                "resourceType": "Organization",
+                "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/agb-z", "value": "47470001"}],
                 "active": true,
-                "name": [{"family": family, "given": [given], "text": format!("{given} {family}")}]
-            }));
+                "name": "Zorggroep De Linde"
+            }),
+        )];
+        for (given, family) in [("Sara", "Kok"), ("Ruben", "Mulder")] {
+            let practitioner = generated(
+                ResourceType::Practitioner,
+                json!({
+                    "resourceType": "Practitioner",
+                    "active": true,
+                    "name": [{"family": family, "given": [given], "text": format!("{given} {family}")}]
+                }),
+            );
             self.practitioners.push(practitioner.id.clone());
             out.push(practitioner);
         }
@@ -97,27 +108,33 @@ impl Generator {
                 {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-name", "valueString": family}
             ]});
         }
-        let patient = generated(ResourceType::Patient, json!({
-            "resourceType": "Patient",
-            "identifier": [
-                {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": self.bsn()},
-                {"system": "https://zorgpoort.nl/fhir/NamingSystem/demo/clientnummer", "value": format!("{}", 100_000 + index)}
-            ],
-            "active": true,
-            "name": [name],
-            "gender": (["female", "male", "other"][self.rng.random_range(0..3)]),
-            "birthDate": birth.to_string(),
-            "address": [{"line": ["Lindelaan 12"], "city": "Utrecht", "postalCode": "3521AB", "country": "NL"}]
-        }));
+        let patient = generated(
+            ResourceType::Patient,
+            json!({
+                "resourceType": "Patient",
+                "identifier": [
+                    {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": self.bsn()},
+                    {"system": "https://zorgpoort.nl/fhir/NamingSystem/demo/clientnummer", "value": format!("{}", 100_000 + index)}
+                ],
+                "active": true,
+                "name": [name],
+                "gender": (["female", "male", "other"][self.rng.random_range(0..3)]),
+                "birthDate": birth.to_string(),
+                "address": [{"line": ["Lindelaan 12"], "city": "Utrecht", "postalCode": "3521AB", "country": "NL"}]
+            }),
+        );
         let client = reference(&patient);
         let practitioner = json!({"reference": format!("Practitioner/{}", self.practitioners.first().map(ResourceId::as_str).unwrap_or("unknown"))});
-        let mentor = generated(ResourceType::RelatedPerson, json!({
-            "resourceType": "RelatedPerson",
-            "active": true,
-            "patient": client,
-            "relationship": [{"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15", "display": "Mentor"}]}],
-            "name": [{"family": "Hendriks", "given": ["Karin"]}]
-        }));
+        let mentor = generated(
+            ResourceType::RelatedPerson,
+            json!({
+                "resourceType": "RelatedPerson",
+                "active": true,
+                "patient": client,
+                "relationship": [{"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15", "display": "Mentor"}]}],
+                "name": [{"family": "Hendriks", "given": ["Karin"]}]
+            }),
+        );
         let mut out = vec![patient.clone(), mentor.clone()];
         out.push(self.mentor_grant(&client, &mentor));
         for i in 0..self.size.observations_per_client {
@@ -129,50 +146,65 @@ impl Generator {
         for i in 0..self.size.appointments_per_client {
             out.push(self.appointment(&client, &practitioner, i));
         }
-        let goal = generated(ResourceType::Goal, json!({
-            "resourceType": "Goal",
-            "lifecycleStatus": "active",
-            "description": {"text": "Zelfstandig boodschappen doen"},
-            "subject": client,
-            "startDate": "2024-01-15"
-        }));
-        out.push(generated(ResourceType::CarePlan, json!({
-            "resourceType": "CarePlan",
-            "status": "active",
-            "intent": "plan",
-            "title": "Cliëntplan 2024",
-            "subject": client,
-            "period": {"start": "2024-01-15", "end": "2025-01-14"},
-            "goal": [reference(&goal)]
-        })));
+        let goal = generated(
+            ResourceType::Goal,
+            json!({
+                "resourceType": "Goal",
+                "lifecycleStatus": "active",
+                "description": {"text": "Zelfstandig boodschappen doen"},
+                "subject": client,
+                "startDate": "2024-01-15"
+            }),
+        );
+        out.push(generated(
+            ResourceType::CarePlan,
+            json!({
+                "resourceType": "CarePlan",
+                "status": "active",
+                "intent": "plan",
+                "title": "Cliëntplan 2024",
+                "subject": client,
+                "period": {"start": "2024-01-15", "end": "2025-01-14"},
+                "goal": [reference(&goal)]
+            }),
+        ));
         out.push(goal);
-        let document = generated(ResourceType::DocumentReference, json!({
-            "resourceType": "DocumentReference",
-            "status": "current",
-            "subject": client,
-            "date": self.date_time(2024, 0),
-            "description": "Ondertekend cliëntplan",
-            "category": [{"coding": [{"system": DataCategory::SYSTEM, "code": "plan"}]}],
-            "content": [{"attachment": {"contentType": "application/pdf", "title": "clientplan.pdf"}}]
-        }));
-        let mut binary = generated(ResourceType::Binary, json!({
-            "resourceType": "Binary",
-            "contentType": "application/pdf",
-            "securityContext": reference(&document),
-            "data": "JVBERi0xLjQKJSBkZW1vCg=="
-        }));
+        let document = generated(
+            ResourceType::DocumentReference,
+            json!({
+                "resourceType": "DocumentReference",
+                "status": "current",
+                "subject": client,
+                "date": self.date_time(2024, 0),
+                "description": "Ondertekend cliëntplan",
+                "category": [{"coding": [{"system": DataCategory::SYSTEM, "code": "plan"}]}],
+                "content": [{"attachment": {"contentType": "application/pdf", "title": "clientplan.pdf"}}]
+            }),
+        );
+        let mut binary = generated(
+            ResourceType::Binary,
+            json!({
+                "resourceType": "Binary",
+                "contentType": "application/pdf",
+                "securityContext": reference(&document),
+                "data": "JVBERi0xLjQKJSBkZW1vCg=="
+            }),
+        );
         binary.resource["securityContext"] = reference(&document);
         let mut document = document;
         document.resource["content"][0]["attachment"]["url"] = json!(format!("Binary/{}", binary.id));
         out.push(document);
         out.push(binary);
-        out.push(generated(ResourceType::Invoice, json!({
-            "resourceType": "Invoice",
-            "status": "issued",
-            "subject": client,
-            "date": self.date_time(2024, 1),
-            "totalGross": {"value": 125.5, "currency": "EUR"}
-        })));
+        out.push(generated(
+            ResourceType::Invoice,
+            json!({
+                "resourceType": "Invoice",
+                "status": "issued",
+                "subject": client,
+                "date": self.date_time(2024, 1),
+                "totalGross": {"value": 125.5, "currency": "EUR"}
+            }),
+        ));
         out.push(generated(ResourceType::QuestionnaireResponse, json!({
             "resourceType": "QuestionnaireResponse",
             "status": "completed",
@@ -188,24 +220,27 @@ impl Generator {
             .iter()
             .map(|c| json!({"system": DataCategory::SYSTEM, "code": c}))
             .collect();
-        generated(ResourceType::Consent, json!({
-            "resourceType": "Consent",
-            "status": "active",
-            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-            "category": [{"coding": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/consent-category", "code": "access-grant"}]}],
-            "patient": client,
-            "dateTime": "2024-01-15T10:00:00+01:00",
-            "provision": {
-                "type": "permit",
-                "period": {"start": "2024-01-15"},
-                "actor": [{
-                    "role": {"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15"}]},
-                    "reference": reference(mentor)
-                }],
-                "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
-                "class": classes
-            }
-        }))
+        generated(
+            ResourceType::Consent,
+            json!({
+                "resourceType": "Consent",
+                "status": "active",
+                "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
+                "category": [{"coding": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/consent-category", "code": "access-grant"}]}],
+                "patient": client,
+                "dateTime": "2024-01-15T10:00:00+01:00",
+                "provision": {
+                    "type": "permit",
+                    "period": {"start": "2024-01-15"},
+                    "actor": [{
+                        "role": {"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15"}]},
+                        "reference": reference(mentor)
+                    }],
+                    "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
+                    "class": classes
+                }
+            }),
+        )
     }
 
     fn observation(&mut self, client: &Value, i: usize) -> Generated {
@@ -265,17 +300,20 @@ impl Generator {
     fn appointment(&mut self, client: &Value, practitioner: &Value, i: usize) -> Generated {
         let start = self.local(2025, i, 9 + (i % 6) as u32);
         let end = start + Duration::minutes(45);
-        generated(ResourceType::Appointment, json!({
-            "resourceType": "Appointment",
-            "status": "booked",
-            "description": (["Gesprek met persoonlijk begeleider", "Fysiotherapie", "Tandarts", "Evaluatie cliëntplan"][i % 4]),
-            "start": start.to_rfc3339(),
-            "end": end.to_rfc3339(),
-            "participant": [
-                {"actor": client, "status": "accepted"},
-                {"actor": practitioner, "status": "accepted"}
-            ]
-        }))
+        generated(
+            ResourceType::Appointment,
+            json!({
+                "resourceType": "Appointment",
+                "status": "booked",
+                "description": (["Gesprek met persoonlijk begeleider", "Fysiotherapie", "Tandarts", "Evaluatie cliëntplan"][i % 4]),
+                "start": start.to_rfc3339(),
+                "end": end.to_rfc3339(),
+                "participant": [
+                    {"actor": client, "status": "accepted"},
+                    {"actor": practitioner, "status": "accepted"}
+                ]
+            }),
+        )
     }
 
     /// A local Amsterdam time in `year` (spread over the year by `i`), with its offset.
@@ -285,7 +323,8 @@ impl Generator {
     }
 
     fn local(&mut self, year: i32, i: usize, hour: u32) -> chrono::DateTime<chrono_tz::Tz> {
-        let day = NaiveDate::from_ymd_opt(year, 1, 1).unwrap() + Duration::days(((i * 37 + self.rng.random_range(0..30)) % 360) as i64);
+        let day = NaiveDate::from_ymd_opt(year, 1, 1).unwrap()
+            + Duration::days(((i * 37 + self.rng.random_range(0..30)) % 360) as i64);
         let local = day.and_hms_opt(hour, [0, 15, 30, 45][self.rng.random_range(0..4)], 0).unwrap();
         Amsterdam.from_local_datetime(&local).earliest().unwrap_or_else(|| Amsterdam.from_utc_datetime(&local))
     }

@@ -25,7 +25,11 @@ pub async fn load(store: &dyn Store, tenant: &TenantCode, size: &DemoSize) -> st
     Ok(written)
 }
 
-async fn write_all(store: &dyn Store, tenant: &TenantCode, resources: Vec<generate::Generated>) -> store::Result<usize> {
+async fn write_all(
+    store: &dyn Store,
+    tenant: &TenantCode,
+    resources: Vec<generate::Generated>,
+) -> store::Result<usize> {
     let count = resources.len();
     let ops = resources
         .into_iter()

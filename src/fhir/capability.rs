@@ -7,7 +7,8 @@ use super::search_param;
 use super::types::ResourceType;
 
 /// Interactions served on every resource type.
-pub const TYPE_INTERACTIONS: [&str; 7] = ["read", "vread", "history-instance", "search-type", "create", "update", "delete"];
+pub const TYPE_INTERACTIONS: [&str; 7] =
+    ["read", "vread", "history-instance", "search-type", "create", "update", "delete"];
 
 /// The CapabilityStatement of one tenant's FHIR base.
 pub fn capability_statement(fhir_base: &str, software_version: &str, date: &str) -> Value {
@@ -48,9 +49,10 @@ fn resource_capability(resource_type: ResourceType) -> Value {
         common_param("_id", "token", "http://hl7.org/fhir/SearchParameter/Resource-id"),
         common_param("_lastUpdated", "date", "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"),
     ];
-    params.extend(search_param::of_type(resource_type).map(|p| {
-        json!({ "name": p.name, "definition": p.definition_url(), "type": p.kind.as_str() })
-    }));
+    params.extend(
+        search_param::of_type(resource_type)
+            .map(|p| json!({ "name": p.name, "definition": p.definition_url(), "type": p.kind.as_str() })),
+    );
     json!({
         "type": resource_type.as_str(),
         "interaction": interactions,
@@ -78,8 +80,11 @@ mod tests {
         let resources = cs["rest"][0]["resource"].as_array().unwrap();
         assert_eq!(resources.len(), ResourceType::ALL.len());
         let observation = resources.iter().find(|r| r["type"] == "Observation").unwrap();
-        let names: Vec<&str> = observation["searchParam"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-        for expected in ["_id", "_lastUpdated", "identifier", "patient", "subject", "code", "category", "status", "date"] {
+        let names: Vec<&str> =
+            observation["searchParam"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        for expected in
+            ["_id", "_lastUpdated", "identifier", "patient", "subject", "code", "category", "status", "date"]
+        {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
     }

@@ -11,8 +11,7 @@ use super::types::{DataCategory, ResourceId, ResourceType};
 
 /// The project's CodeSystem telling reports and messages apart in
 /// `Communication.category`.
-pub const COMMUNICATION_CATEGORY_SYSTEM: &str =
-    "https://zorgpoort.nl/fhir/CodeSystem/communication-category";
+pub const COMMUNICATION_CATEGORY_SYSTEM: &str = "https://zorgpoort.nl/fhir/CodeSystem/communication-category";
 
 /// Where a resource sits in the access model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,11 +90,9 @@ fn checked_label(
     category: DataCategory,
 ) -> Result<Classification, ClassifyError> {
     match label_of(resource) {
-        Some(label) if label != category.code() => Err(ClassifyError::ConflictingLabel {
-            resource_type,
-            label: label.to_owned(),
-            derived: category.code(),
-        }),
+        Some(label) if label != category.code() => {
+            Err(ClassifyError::ConflictingLabel { resource_type, label: label.to_owned(), derived: category.code() })
+        }
         _ => Ok(Classification::Own { client, category }),
     }
 }
@@ -239,7 +236,10 @@ mod tests {
             json!({"resourceType": "Binary", "securityContext": {"reference": "DocumentReference/d"}}),
             Ok(Classification::SameAs(LocalReference::parse("DocumentReference/d").unwrap())),
         );
-        check(json!({"resourceType": "Binary"}), Err(ClassifyError::MissingAnchor(ResourceType::Binary, "securityContext")));
+        check(
+            json!({"resourceType": "Binary"}),
+            Err(ClassifyError::MissingAnchor(ResourceType::Binary, "securityContext")),
+        );
         check(
             json!({"resourceType": "Provenance", "target": [{"reference": "Observation/o"}, {"reference": "Patient/p"}]}),
             Ok(Classification::SameAs(LocalReference::parse("Observation/o").unwrap())),
@@ -249,11 +249,9 @@ mod tests {
     #[test]
     fn a_conflicting_label_is_refused() {
         let obs = json!({"resourceType": "Observation", "meta": {"security": [category_label(DataCategory::Finance)]}});
-        assert!(matches!(
-            classify(ResourceType::Observation, &obs),
-            Err(ClassifyError::ConflictingLabel { .. })
-        ));
-        let obs = json!({"resourceType": "Observation", "meta": {"security": [category_label(DataCategory::Measurements)]}});
+        assert!(matches!(classify(ResourceType::Observation, &obs), Err(ClassifyError::ConflictingLabel { .. })));
+        let obs =
+            json!({"resourceType": "Observation", "meta": {"security": [category_label(DataCategory::Measurements)]}});
         assert_eq!(classify(ResourceType::Observation, &obs), own(None, DataCategory::Measurements));
     }
 }

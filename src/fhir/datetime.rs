@@ -122,10 +122,7 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// `[start, end)` of whole local days in Europe/Amsterdam.
 fn local_day_range(start: NaiveDate, end: NaiveDate) -> Option<TimeRange> {
-    Some(TimeRange {
-        low: amsterdam_midnight(start)?,
-        high: amsterdam_midnight(end)?,
-    })
+    Some(TimeRange { low: amsterdam_midnight(start)?, high: amsterdam_midnight(end)? })
 }
 
 fn amsterdam_midnight(day: NaiveDate) -> Option<EpochMillis> {
@@ -236,9 +233,18 @@ mod tests {
     #[test]
     fn malformed_values_are_refused() {
         for bad in [
-            "", "24", "2024-13", "2024-02-30", "2024-1-01", "2024-05-03T25:00:00Z",
-            "2024-05-03T18:30:00+2:00", "2024-05-03 18:30", "20240503", "2024-05-03Tx",
-            "abcd", "2024-05-03T18:30:00+15:00",
+            "",
+            "24",
+            "2024-13",
+            "2024-02-30",
+            "2024-1-01",
+            "2024-05-03T25:00:00Z",
+            "2024-05-03T18:30:00+2:00",
+            "2024-05-03 18:30",
+            "20240503",
+            "2024-05-03Tx",
+            "abcd",
+            "2024-05-03T18:30:00+15:00",
         ] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }

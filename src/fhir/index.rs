@@ -68,10 +68,7 @@ pub fn extract(resource_type: ResourceType, resource: &Value) -> SearchIndex {
 /// Lower case without diacritics, so that `name=bakker` finds "Bäkker".
 pub fn normalize_string(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    s.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 /// Follows a dot-separated path, flattening arrays; a segment ending in
@@ -91,9 +88,7 @@ fn collect<'a>(node: &'a Value, path: &str, out: &mut Vec<&'a Value>) {
     let children: Vec<&Value> = match segment.strip_suffix("[x]") {
         Some(prefix) => map
             .iter()
-            .filter(|(k, _)| {
-                k.strip_prefix(prefix).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
-            })
+            .filter(|(k, _)| k.strip_prefix(prefix).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase())))
             .map(|(_, v)| v)
             .collect(),
         None => map.get(segment).into_iter().collect(),
@@ -129,9 +124,9 @@ fn add_values(def: &SearchParamDef, node: &Value, index: &mut SearchIndex) {
                 index.dates.push(DateValue { param, range });
             }
         }
-        SearchParamKind::String => string_values(node, &mut |s| {
-            index.strings.push(StringValue { param, value: normalize_string(s) })
-        }),
+        SearchParamKind::String => {
+            string_values(node, &mut |s| index.strings.push(StringValue { param, value: normalize_string(s) }))
+        }
     }
 }
 
@@ -202,12 +197,7 @@ mod tests {
     use serde_json::json;
 
     fn tokens(index: &SearchIndex, param: &str) -> Vec<(String, String)> {
-        index
-            .tokens
-            .iter()
-            .filter(|t| t.param == param)
-            .map(|t| (t.system.clone(), t.code.clone()))
-            .collect()
+        index.tokens.iter().filter(|t| t.param == param).map(|t| (t.system.clone(), t.code.clone())).collect()
     }
 
     #[test]
@@ -258,12 +248,26 @@ mod tests {
             {"actor": {"reference": "Practitioner/x"}}, {"actor": {"reference": "Patient/p"}}]});
         let index = extract(ResourceType::Appointment, &appt);
         let refs: Vec<_> = index.references.iter().map(|r| (r.param, r.target.to_string())).collect();
-        assert_eq!(refs, [("patient", "Patient/p".into()), ("actor", "Practitioner/x".into()), ("actor", "Patient/p".into())]);
+        assert_eq!(
+            refs,
+            [("patient", "Patient/p".into()), ("actor", "Practitioner/x".into()), ("actor", "Patient/p".into())]
+        );
 
-        let patient = json!({"resourceType": "Patient", "name": [{"family": "Bäkker", "given": ["Anna", "Ö"]}], "active": true});
+        let patient =
+            json!({"resourceType": "Patient", "name": [{"family": "Bäkker", "given": ["Anna", "Ö"]}], "active": true});
         let index = extract(ResourceType::Patient, &patient);
         let names: Vec<_> = index.strings.iter().map(|s| (s.param, s.value.as_str())).collect();
-        assert_eq!(names, [("name", "bakker"), ("name", "anna"), ("name", "o"), ("family", "bakker"), ("given", "anna"), ("given", "o")]);
+        assert_eq!(
+            names,
+            [
+                ("name", "bakker"),
+                ("name", "anna"),
+                ("name", "o"),
+                ("family", "bakker"),
+                ("given", "anna"),
+                ("given", "o")
+            ]
+        );
         assert_eq!(tokens(&index, "active"), [("".into(), "true".into())]);
     }
 

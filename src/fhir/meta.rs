@@ -68,11 +68,20 @@ mod tests {
     fn stamps_version_time_and_label_keeping_other_meta() {
         let mut r = json!({"resourceType": "Observation", "status": "final",
             "meta": {"profile": ["http://x"], "security": [{"system": DataCategory::SYSTEM, "code": "old"}, {"system": "s", "code": "c"}]}});
-        stamp(&mut r, &ResourceId::parse("o1").unwrap(), VersionId(3), "2024-01-01T00:00:00.000Z", DataCategory::Measurements);
+        stamp(
+            &mut r,
+            &ResourceId::parse("o1").unwrap(),
+            VersionId(3),
+            "2024-01-01T00:00:00.000Z",
+            DataCategory::Measurements,
+        );
         assert_eq!(r["id"], "o1");
         assert_eq!(r["meta"]["versionId"], "3");
         assert_eq!(r["meta"]["profile"], json!(["http://x"]));
-        assert_eq!(r["meta"]["security"], json!([{"system": "s", "code": "c"}, category_label(DataCategory::Measurements)]));
+        assert_eq!(
+            r["meta"]["security"],
+            json!([{"system": "s", "code": "c"}, category_label(DataCategory::Measurements)])
+        );
         let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["resourceType", "id", "meta", "status"]);
     }
@@ -81,7 +90,13 @@ mod tests {
     fn content_hash_ignores_server_meta_only() {
         let a = json!({"resourceType": "Patient", "gender": "male"});
         let mut b = a.clone();
-        stamp(&mut b, &ResourceId::parse("p").unwrap(), VersionId(7), "2024-01-01T00:00:00.000Z", DataCategory::Identity);
+        stamp(
+            &mut b,
+            &ResourceId::parse("p").unwrap(),
+            VersionId(7),
+            "2024-01-01T00:00:00.000Z",
+            DataCategory::Identity,
+        );
         assert_eq!(content_hash(&a), content_hash(&b));
         let c = json!({"resourceType": "Patient", "gender": "female"});
         assert_ne!(content_hash(&a), content_hash(&c));

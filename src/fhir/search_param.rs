@@ -109,13 +109,7 @@ const fn p(
 
 /// A reference parameter that matches only references to a Patient.
 const fn patient(resource_type: ResourceType, paths: &'static [&'static str]) -> SearchParamDef {
-    SearchParamDef {
-        resource_type,
-        name: "patient",
-        kind: Reference,
-        paths,
-        target: Some(ResourceType::Patient),
-    }
+    SearchParamDef { resource_type, name: "patient", kind: Reference, paths, target: Some(ResourceType::Patient) }
 }
 
 /// The table. `_id` and `_lastUpdated` apply to every type and are served
@@ -260,10 +254,7 @@ mod tests {
     #[test]
     fn every_clinical_type_can_be_searched_by_patient() {
         for t in ResourceType::ALL {
-            let exempt = matches!(
-                t,
-                T::Binary | T::Organization | T::Patient | T::Practitioner | T::PractitionerRole
-            );
+            let exempt = matches!(t, T::Binary | T::Organization | T::Patient | T::Practitioner | T::PractitionerRole);
             assert_eq!(find(t, "patient").is_some(), !exempt, "{t}");
         }
     }
@@ -273,9 +264,6 @@ mod tests {
         let url = |t, n| find(t, n).unwrap().definition_url();
         assert_eq!(url(T::Observation, "code"), "http://hl7.org/fhir/SearchParameter/clinical-code");
         assert_eq!(url(T::Consent, "status"), "http://hl7.org/fhir/SearchParameter/Consent-status");
-        assert_eq!(
-            url(T::Communication, "date"),
-            "https://zorgpoort.nl/fhir/SearchParameter/Communication-date"
-        );
+        assert_eq!(url(T::Communication, "date"), "https://zorgpoort.nl/fhir/SearchParameter/Communication-date");
     }
 }

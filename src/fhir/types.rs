@@ -92,10 +92,7 @@ impl FromStr for ResourceType {
     type Err = UnknownResourceType;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ResourceType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownResourceType(s.to_owned()))
+        ResourceType::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownResourceType(s.to_owned()))
     }
 }
 
@@ -110,14 +107,9 @@ pub struct InvalidId(pub String);
 
 impl ResourceId {
     pub fn parse(s: &str) -> Result<Self, InvalidId> {
-        let valid = !s.is_empty()
-            && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        if valid {
-            Ok(ResourceId(s.to_owned()))
-        } else {
-            Err(InvalidId(s.to_owned()))
-        }
+        let valid =
+            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        if valid { Ok(ResourceId(s.to_owned())) } else { Err(InvalidId(s.to_owned())) }
     }
 
     /// A new server-assigned id: random, so that it reveals nothing about
@@ -167,11 +159,7 @@ impl TenantCode {
             && s.len() <= 40
             && s.as_bytes()[0].is_ascii_lowercase()
             && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if valid {
-            Ok(TenantCode(s.to_owned()))
-        } else {
-            Err(InvalidTenantCode(s.to_owned()))
-        }
+        if valid { Ok(TenantCode(s.to_owned())) } else { Err(InvalidTenantCode(s.to_owned())) }
     }
 
     pub fn as_str(&self) -> &str {

@@ -28,15 +28,24 @@ impl<S: Send + Sync> FromRequest<S> for FhirJson {
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, IssueCode::TooLong, "The request body is larger than this server accepts")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    IssueCode::TooLong,
+                    "The request body is larger than this server accepts",
+                )
             } else {
                 ApiError::bad_request(format!("The request body could not be read: {rejection}"))
             }
         })?;
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, IssueCode::Structure, format!("The body is not valid JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, IssueCode::Structure, format!("The body is not valid JSON: {e}"))
+        })?;
         if !value.is_object() {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, IssueCode::Structure, "The body must be a JSON object (a FHIR resource)"));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                IssueCode::Structure,
+                "The body must be a JSON object (a FHIR resource)",
+            ));
         }
         Ok(FhirJson(value))
     }

@@ -45,12 +45,7 @@ impl FromRequestParts<AppState> for RequestContext {
         };
         let scopes = Scopes::parse(&record.scope).unwrap_or_default();
         let remote_addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         Ok(RequestContext {
             tenant,
             principal: Principal::System { subject: record.subject },
@@ -64,13 +59,16 @@ impl FromRequestParts<AppState> for RequestContext {
 }
 
 fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized(None, "This endpoint needs a bearer token (Authorization: Bearer ...)"))?;
-    let value = value.to_str().map_err(|_| ApiError::unauthorized(Some("invalid_request"), "Malformed Authorization header"))?;
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(None, "This endpoint needs a bearer token (Authorization: Bearer ...)")
+    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized(Some("invalid_request"), "Malformed Authorization header"))?;
     match value.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(ApiError::unauthorized(Some("invalid_request"), "Use the Bearer scheme: Authorization: Bearer <token>")),
+        _ => {
+            Err(ApiError::unauthorized(Some("invalid_request"), "Use the Bearer scheme: Authorization: Bearer <token>"))
+        }
     }
 }

@@ -100,7 +100,11 @@ impl From<store::Error> for ApiError {
             K::Invalid => ApiError::unprocessable(message),
             K::Unavailable => {
                 tracing::warn!(error = %e, "store unavailable");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, IssueCode::Transient, "The database is busy or unavailable; try again.")
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    IssueCode::Transient,
+                    "The database is busy or unavailable; try again.",
+                )
             }
             _ => ApiError::internal(&e),
         }
@@ -110,7 +114,8 @@ impl From<store::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.outcome().to_string();
-        let mut response = (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body).into_response();
+        let mut response =
+            (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))], body).into_response();
         if let Some(challenge) = self.challenge
             && let Ok(value) = HeaderValue::from_str(&challenge)
         {

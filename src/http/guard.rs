@@ -60,7 +60,11 @@ async fn outcome_for_plain_errors(response: Response) -> Response {
         s if s.is_server_error() => IssueCode::Exception,
         _ => IssueCode::Invalid,
     };
-    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("Error").to_owned() } else { text.into_owned() };
+    let message = if text.trim().is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_owned()
+    } else {
+        text.into_owned()
+    };
     let mut fhir = ApiError::new(status, code, message).into_response();
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

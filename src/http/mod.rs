@@ -106,7 +106,12 @@ fn cors(config: &Config) -> CorsLayer {
             header::IF_MODIFIED_SINCE,
             HeaderName::from_static("prefer"),
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::LAST_MODIFIED, HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LAST_MODIFIED,
+            HeaderName::from_static("x-request-id"),
+        ])
 }
 
 /// Decoded `name=value` pairs of a query string or form body.

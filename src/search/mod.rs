@@ -53,12 +53,30 @@ pub enum Condition {
     /// `_id`
     Id(String),
     /// `_lastUpdated`
-    LastUpdated { prefix: DatePrefix, range: TimeRange },
-    Token { param: &'static str, system: TokenSystem, code: Option<String> },
-    Reference { param: &'static str, target_type: Option<String>, id: String },
-    Date { param: &'static str, prefix: DatePrefix, range: TimeRange },
+    LastUpdated {
+        prefix: DatePrefix,
+        range: TimeRange,
+    },
+    Token {
+        param: &'static str,
+        system: TokenSystem,
+        code: Option<String>,
+    },
+    Reference {
+        param: &'static str,
+        target_type: Option<String>,
+        id: String,
+    },
+    Date {
+        param: &'static str,
+        prefix: DatePrefix,
+        range: TimeRange,
+    },
     /// Normalised value; matches values that start with it.
-    String { param: &'static str, starts_with: String },
+    String {
+        param: &'static str,
+        starts_with: String,
+    },
 }
 
 /// The system part of a token search value.

@@ -68,9 +68,8 @@ pub fn parse(
                 true
             }
             "_offset" => {
-                request.offset = value
-                    .parse()
-                    .map_err(|_| ParseError(format!("_offset must be a whole number, not '{value}'")))?;
+                request.offset =
+                    value.parse().map_err(|_| ParseError(format!("_offset must be a whole number, not '{value}'")))?;
                 // Paging state belongs in the next link, not in the self link.
                 continue;
             }
@@ -158,7 +157,13 @@ fn parse_clause(
             no_modifier(raw_name, modifier)?;
             values
                 .iter()
-                .map(|v| parse_date_value(raw_name, &unescape(v)).map(|(prefix, range)| Condition::Date { param, prefix, range }))
+                .map(|v| {
+                    parse_date_value(raw_name, &unescape(v)).map(|(prefix, range)| Condition::Date {
+                        param,
+                        prefix,
+                        range,
+                    })
+                })
                 .collect::<Result<_, _>>()?
         }
         SearchParamKind::String => {
@@ -243,8 +248,9 @@ fn parse_date_value(raw_name: &str, value: &str) -> Result<(DatePrefix, datetime
         .into_iter()
         .find_map(|p| value.strip_prefix(p.as_str()).map(|rest| (p, rest)))
         .unwrap_or((DatePrefix::Eq, value));
-    let range = datetime::parse_range(rest)
-        .map_err(|_| ParseError(format!("'{raw_name}={value}' is not a date (e.g. ge2024-01-31 or 2024-01-31T10:00:00+01:00)")))?;
+    let range = datetime::parse_range(rest).map_err(|_| {
+        ParseError(format!("'{raw_name}={value}' is not a date (e.g. ge2024-01-31 or 2024-01-31T10:00:00+01:00)"))
+    })?;
     Ok((prefix, range))
 }
 
@@ -372,7 +378,10 @@ mod tests {
             assert_eq!(r.clauses[0].any_of, [expected.clone()], "{v}");
         }
         let r = ok(ResourceType::Observation, &[("subject", "123")]);
-        assert_eq!(r.clauses[0].any_of, [Condition::Reference { param: "subject", target_type: None, id: "123".into() }]);
+        assert_eq!(
+            r.clauses[0].any_of,
+            [Condition::Reference { param: "subject", target_type: None, id: "123".into() }]
+        );
         let r = ok(ResourceType::Observation, &[("subject:Patient", "123")]);
         assert_eq!(
             r.clauses[0].any_of,
@@ -413,7 +422,10 @@ mod tests {
 
     #[test]
     fn repeated_parameters_are_and_commas_are_or() {
-        let r = ok(ResourceType::Appointment, &[("date", "ge2024-01-01"), ("date", "le2024-02-01"), ("status", "booked,fulfilled")]);
+        let r = ok(
+            ResourceType::Appointment,
+            &[("date", "ge2024-01-01"), ("date", "le2024-02-01"), ("status", "booked,fulfilled")],
+        );
         assert_eq!(r.clauses.len(), 3);
         assert_eq!(r.clauses[2].any_of.len(), 2);
     }

@@ -80,7 +80,8 @@ fn not_found(resource_type: ResourceType, id: &ResourceId) -> Error {
 #[async_trait]
 impl<B: Backend> ResourceStore for SqlStore<B> {
     async fn read(&self, tenant: &TenantCode, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
-        let text = format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
+        let text =
+            format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
         let sql = self.sql(&text, vec![tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
         let row = self.fetch_optional(sql).await?.ok_or_else(|| not_found(resource_type, id))?;
         stored(row)
@@ -99,7 +100,8 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
         );
         let binds = vec![tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into(), version.0.into()];
         let row = self.fetch_optional(self.sql(&text, binds)).await?;
-        let row = row.ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} has no version {version}")))?;
+        let row = row
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} has no version {version}")))?;
         stored(row)
     }
 
@@ -123,7 +125,8 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             i64::from(count).into(),
             (offset as i64).into(),
         ];
-        let versions = self.backend.fetch_all(self.sql(&text, binds)).await?.into_iter().map(stored).collect::<Result<_>>()?;
+        let versions =
+            self.backend.fetch_all(self.sql(&text, binds)).await?.into_iter().map(stored).collect::<Result<_>>()?;
         Ok(HistoryPage { total: current.version.0 as u64, versions })
     }
 
@@ -170,7 +173,9 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
     }
 
     async fn last_change(&self, tenant: &TenantCode) -> Result<ChangeNumber> {
-        let row = self.fetch_optional(self.sql("SELECT last_change FROM tenant WHERE code = ?", vec![tenant.as_str().into()])).await?;
+        let row = self
+            .fetch_optional(self.sql("SELECT last_change FROM tenant WHERE code = ?", vec![tenant.as_str().into()]))
+            .await?;
         Ok(ChangeNumber(row.map(|r| r.int(0)).transpose()?.unwrap_or(0)))
     }
 }
@@ -258,7 +263,8 @@ impl VersionWriter<'_> {
     }
 
     async fn reread(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
-        let text = format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
+        let text =
+            format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
         let sql = self.sql(&text, vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
         let row = self.tx.fetch_all(sql).await?.into_iter().next().ok_or_else(|| not_found(resource_type, id))?;
         stored(row)
@@ -266,7 +272,11 @@ impl VersionWriter<'_> {
 
     /// The client and category of a Binary or Provenance come from the
     /// resource it belongs to, as it is now (this transaction included).
-    async fn resolve_anchor(&mut self, of: ResourceType, anchor: &LocalReference) -> Result<(Option<ResourceId>, DataCategory)> {
+    async fn resolve_anchor(
+        &mut self,
+        of: ResourceType,
+        anchor: &LocalReference,
+    ) -> Result<(Option<ResourceId>, DataCategory)> {
         let invalid = || Error::new(ErrorKind::Invalid, format!("{of} refers to {anchor}, which is not stored here"));
         let anchor_type = anchor.resource_type().ok_or_else(invalid)?;
         let sql = self.sql(
@@ -280,7 +290,12 @@ impl VersionWriter<'_> {
         Ok((client, category))
     }
 
-    async fn put(&mut self, prepared: PreparedResource, current: Option<Current>, change: ChangeNumber) -> Result<StoredResource> {
+    async fn put(
+        &mut self,
+        prepared: PreparedResource,
+        current: Option<Current>,
+        change: ChangeNumber,
+    ) -> Result<StoredResource> {
         let PreparedResource { resource_type, id, mut resource, classification, index, content_hash } = prepared;
         let (client, category) = match classification {
             Classification::Own { client, category } => (client, category),
@@ -334,7 +349,16 @@ impl VersionWriter<'_> {
         };
         self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone())).await?;
         self.insert_index(pk, resource_type, &index).await?;
-        Ok(StoredResource { resource_type, id, version, last_updated, change, client, category, content: Some(content) })
+        Ok(StoredResource {
+            resource_type,
+            id,
+            version,
+            last_updated,
+            change,
+            client,
+            category,
+            content: Some(content),
+        })
     }
 
     async fn delete(
@@ -395,7 +419,12 @@ impl VersionWriter<'_> {
         Ok(())
     }
 
-    async fn insert_index(&mut self, pk: i64, resource_type: ResourceType, index: &crate::fhir::index::SearchIndex) -> Result<()> {
+    async fn insert_index(
+        &mut self,
+        pk: i64,
+        resource_type: ResourceType,
+        index: &crate::fhir::index::SearchIndex,
+    ) -> Result<()> {
         let common = |param: &str| -> Vec<SqlValue> {
             vec![pk.into(), self.tenant.as_str().into(), resource_type.as_str().into(), param.into()]
         };
@@ -409,8 +438,11 @@ impl VersionWriter<'_> {
             .iter()
             .map(|r| [common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat())
             .collect();
-        let dates: Vec<Vec<SqlValue>> =
-            index.dates.iter().map(|d| [common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat()).collect();
+        let dates: Vec<Vec<SqlValue>> = index
+            .dates
+            .iter()
+            .map(|d| [common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat())
+            .collect();
         let strings: Vec<Vec<SqlValue>> =
             index.strings.iter().map(|s| [common(s.param), vec![s.value.clone().into()]].concat()).collect();
         let base = "resource_pk, tenant, resource_type, param";
@@ -485,7 +517,8 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 
     async fn revoke_token(&self, token_hash: &str) -> Result<()> {
         let mut tx = self.backend.begin_write().await?;
-        tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()])).await?;
+        tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()]))
+            .await?;
         tx.commit().await
     }
 }

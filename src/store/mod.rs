@@ -53,8 +53,14 @@ pub enum WriteOp {
     Create(PreparedResource),
     /// Update an existing resource (also one that was deleted), optionally
     /// only if its current version is `if_match`.
-    Update { resource: PreparedResource, if_match: Option<VersionId> },
-    Delete { resource_type: ResourceType, id: ResourceId },
+    Update {
+        resource: PreparedResource,
+        if_match: Option<VersionId>,
+    },
+    Delete {
+        resource_type: ResourceType,
+        id: ResourceId,
+    },
 }
 
 /// What a write did.
@@ -66,7 +72,10 @@ pub enum WriteOutcome {
     Unchanged(StoredResource),
     Deleted(StoredResource),
     /// Already deleted: nothing written.
-    AlreadyDeleted { resource_type: ResourceType, id: ResourceId },
+    AlreadyDeleted {
+        resource_type: ResourceType,
+        id: ResourceId,
+    },
 }
 
 /// Which records a query may return: applied inside the query, so that

@@ -33,7 +33,8 @@ pub fn prepare(resource_type: ResourceType, id: ResourceId, mut resource: Value)
     if let Some(map) = resource.as_object_mut() {
         map.insert("id".into(), Value::String(id.as_str().to_owned()));
     }
-    model::check_structure(&resource.to_string()).map_err(|e| invalid(format!("{resource_type} is not valid R4: {e}")))?;
+    model::check_structure(&resource.to_string())
+        .map_err(|e| invalid(format!("{resource_type} is not valid R4: {e}")))?;
     let classification = classify::classify(resource_type, &resource).map_err(|e| invalid(e.to_string()))?;
     let index = index::extract(resource_type, &resource);
     let content_hash = meta::content_hash(&resource);
@@ -52,7 +53,8 @@ mod tests {
         assert_eq!(e.message(), "resourceType is 'Observation', expected 'Patient'");
         let e = prepare(ResourceType::Patient, id(), json!({"resourceType": "Patient", "nme": []})).unwrap_err();
         assert!(e.message().starts_with("Patient is not valid R4"), "{}", e.message());
-        let e = prepare(ResourceType::Binary, id(), json!({"resourceType": "Binary", "contentType": "text/plain"})).unwrap_err();
+        let e = prepare(ResourceType::Binary, id(), json!({"resourceType": "Binary", "contentType": "text/plain"}))
+            .unwrap_err();
         assert!(e.message().contains("securityContext"), "{}", e.message());
         let ok = prepare(ResourceType::Patient, id(), json!({"resourceType": "Patient", "id": "other"})).unwrap();
         assert_eq!(ok.resource["id"], "x");

@@ -303,7 +303,8 @@ mod tests {
 
     #[test]
     fn statements_number_their_placeholders_per_dialect() {
-        let sql = Sql::statement(Dialect::Postgres, "SELECT a FROM t WHERE b = ? AND c = ?", vec![1.into(), "x".into()]);
+        let sql =
+            Sql::statement(Dialect::Postgres, "SELECT a FROM t WHERE b = ? AND c = ?", vec![1.into(), "x".into()]);
         assert_eq!(sql.text, "SELECT a FROM t WHERE b = $1 AND c = $2");
         let sql = Sql::statement(Dialect::Sqlite, "SELECT a FROM t WHERE b = ? AND c = ?", vec![1.into(), "x".into()]);
         assert_eq!(sql.text, "SELECT a FROM t WHERE b = ? AND c = ?");

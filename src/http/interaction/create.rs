@@ -28,7 +28,13 @@ pub async fn create(
     let Some(WriteOutcome::Created(stored)) = outcome.into_iter().next() else {
         return Err(ApiError::internal(&std::io::Error::other("create wrote no resource")));
     };
-    let location = format!("{}/{}/{}/_history/{}", state.fhir_base(&context.tenant), stored.resource_type, stored.id, stored.version);
+    let location = format!(
+        "{}/{}/{}/_history/{}",
+        state.fhir_base(&context.tenant),
+        stored.resource_type,
+        stored.id,
+        stored.version
+    );
     let mut response = if prefers_minimal(&headers) {
         let mut r = axum::response::IntoResponse::into_response(StatusCode::CREATED);
         r.headers_mut().extend(version_headers(&stored));

@@ -7,9 +7,9 @@ use axum::response::Response;
 use super::{permit, resource_id, resource_type, visible};
 use crate::access::{Interaction, RequestContext};
 use crate::http::AppState;
-use crate::http::query_pairs;
 use crate::http::bundle::{Bundle, Entry};
 use crate::http::error::ApiError;
+use crate::http::query_pairs;
 use crate::http::response::fhir_json;
 
 pub async fn history_instance(

@@ -29,7 +29,11 @@ pub fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
 }
 
 /// Asks `access` for a decision; a denial is 403.
-pub fn permit(context: &RequestContext, resource_type: ResourceType, interaction: Interaction) -> Result<Visibility, ApiError> {
+pub fn permit(
+    context: &RequestContext,
+    resource_type: ResourceType,
+    interaction: Interaction,
+) -> Result<Visibility, ApiError> {
     match access::decide(context, resource_type, interaction) {
         Decision::Permit(visibility) => Ok(visibility),
         Decision::Deny(reason) => Err(ApiError::forbidden(format!("Not allowed: {reason}"))),

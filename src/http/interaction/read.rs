@@ -7,10 +7,10 @@ use axum::response::Response;
 use super::{permit, resource_id, resource_type, visible};
 use crate::access::{Interaction, RequestContext};
 use crate::fhir::{ResourceId, ResourceType};
-use crate::store::StoredResource;
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::response::{resource_response, version_headers};
+use crate::store::StoredResource;
 
 pub async fn read(
     State(state): State<AppState>,
@@ -21,9 +21,8 @@ pub async fn read(
     let id = resource_id(&id)?;
     let stored = perform(&state, &context, resource_type, &id).await?;
     if stored.is_deleted() {
-        let mut response = axum::response::IntoResponse::into_response(ApiError::gone(format!(
-            "{resource_type}/{id} was deleted"
-        )));
+        let mut response =
+            axum::response::IntoResponse::into_response(ApiError::gone(format!("{resource_type}/{id} was deleted")));
         response.headers_mut().extend(version_headers(&stored));
         return Ok(response);
     }

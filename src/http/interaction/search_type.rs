@@ -75,13 +75,15 @@ pub async fn perform(
     let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
     let page = state.store().search(&context.tenant, &request, &visibility).await?;
     let base = state.fhir_base(&context.tenant);
-    let mut bundle = Bundle::new("searchset").total(page.total).link("self", page_link(&base, &request, request.offset));
+    let mut bundle =
+        Bundle::new("searchset").total(page.total).link("self", page_link(&base, &request, request.offset));
     let next = request.offset + u64::from(request.count);
     if request.count > 0 && !request.summary_count && next < page.total {
         bundle = bundle.link("next", page_link(&base, &request, next));
     }
     if request.offset > 0 && request.count > 0 {
-        bundle = bundle.link("previous", page_link(&base, &request, request.offset.saturating_sub(u64::from(request.count))));
+        bundle = bundle
+            .link("previous", page_link(&base, &request, request.offset.saturating_sub(u64::from(request.count))));
     }
     for stored in page.resources {
         bundle.push(Entry::matched(&base, stored));

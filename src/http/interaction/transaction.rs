@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::{permit, resource_id, resource_type};
 use crate::access::{Interaction, RequestContext};
-use crate::fhir::{ResourceId, ResourceType, VersionId};
 use crate::fhir::classify::Classification;
 use crate::fhir::datetime::format_instant;
+use crate::fhir::{ResourceId, ResourceType, VersionId};
 use crate::http::bundle::{Bundle, Entry, EntryResponse, outcome_raw};
 use crate::http::error::ApiError;
 use crate::http::response::{etag, fhir_json};
@@ -76,7 +76,8 @@ async fn transaction(
             entry.pointer("/resource/resourceType").and_then(Value::as_str),
         ) {
             if replacements.insert(full_url.to_owned(), format!("{type_name}/{id}")).is_some() {
-                return Err(ApiError::bad_request(format!("fullUrl '{full_url}' appears twice")).at(format!("Bundle.entry[{i}]")));
+                return Err(ApiError::bad_request(format!("fullUrl '{full_url}' appears twice"))
+                    .at(format!("Bundle.entry[{i}]")));
             }
         }
         new_ids.push(id);
@@ -124,7 +125,12 @@ async fn transaction(
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
 }
 
-async fn batch(state: &AppState, context: &RequestContext, headers: &HeaderMap, entries: Vec<Value>) -> Result<Response, ApiError> {
+async fn batch(
+    state: &AppState,
+    context: &RequestContext,
+    headers: &HeaderMap,
+    entries: Vec<Value>,
+) -> Result<Response, ApiError> {
     let base = state.fhir_base(&context.tenant);
     let mut bundle = Bundle::new("batch-response");
     for entry in entries {
@@ -134,7 +140,10 @@ async fn batch(state: &AppState, context: &RequestContext, headers: &HeaderMap, 
             match prepare_write(context, request, new_id)? {
                 Prepared::Write(op) => {
                     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
-                    let outcome = outcome.into_iter().next().ok_or_else(|| ApiError::internal(&std::io::Error::other("no outcome")))?;
+                    let outcome = outcome
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| ApiError::internal(&std::io::Error::other("no outcome")))?;
                     Ok(write_entry(&base, outcome))
                 }
                 Prepared::Read(request) => read_entry(state, context, headers, request).await,
@@ -163,18 +172,27 @@ fn parse_entry(entry: Value) -> Result<EntryRequest, ApiError> {
         None => (url.as_str(), None),
     };
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let needs_resource = || resource.clone().ok_or_else(|| ApiError::bad_request(format!("{method} {url} needs a resource")));
+    let needs_resource =
+        || resource.clone().ok_or_else(|| ApiError::bad_request(format!("{method} {url} needs a resource")));
     match (method.as_str(), segments.as_slice(), query) {
-        ("POST", [type_name], None) => Ok(EntryRequest::Create { resource_type: resource_type(type_name)?, resource: needs_resource()? }),
+        ("POST", [type_name], None) => {
+            Ok(EntryRequest::Create { resource_type: resource_type(type_name)?, resource: needs_resource()? })
+        }
         ("PUT", [type_name, id], None) => Ok(EntryRequest::Update {
             resource_type: resource_type(type_name)?,
             id: resource_id(id)?,
             resource: needs_resource()?,
             if_match,
         }),
-        ("DELETE", [type_name, id], None) => Ok(EntryRequest::Delete { resource_type: resource_type(type_name)?, id: resource_id(id)? }),
-        ("GET", [type_name, id], None) => Ok(EntryRequest::Read { resource_type: resource_type(type_name)?, id: resource_id(id)? }),
-        ("GET", [type_name], query) => Ok(EntryRequest::Search { resource_type: resource_type(type_name)?, params: query_pairs(query) }),
+        ("DELETE", [type_name, id], None) => {
+            Ok(EntryRequest::Delete { resource_type: resource_type(type_name)?, id: resource_id(id)? })
+        }
+        ("GET", [type_name, id], None) => {
+            Ok(EntryRequest::Read { resource_type: resource_type(type_name)?, id: resource_id(id)? })
+        }
+        ("GET", [type_name], query) => {
+            Ok(EntryRequest::Search { resource_type: resource_type(type_name)?, params: query_pairs(query) })
+        }
         _ => Err(ApiError::bad_request(format!(
             "Unsupported entry request '{method} {url}': use POST Type, PUT Type/id, DELETE Type/id, GET Type/id or GET Type?params"
         ))),
@@ -186,7 +204,11 @@ enum Prepared {
     Read(EntryRequest),
 }
 
-fn prepare_write(context: &RequestContext, request: EntryRequest, new_id: Option<ResourceId>) -> Result<Prepared, ApiError> {
+fn prepare_write(
+    context: &RequestContext,
+    request: EntryRequest,
+    new_id: Option<ResourceId>,
+) -> Result<Prepared, ApiError> {
     Ok(match request {
         EntryRequest::Create { resource_type, resource } => {
             permit(context, resource_type, Interaction::Create)?;
@@ -224,19 +246,32 @@ fn write_entry(base: &str, outcome: WriteOutcome) -> Entry {
     match outcome {
         WriteOutcome::Created(stored) => with_status("201 Created", stored),
         WriteOutcome::Updated(stored) | WriteOutcome::Unchanged(stored) => with_status("200 OK", stored),
-        WriteOutcome::Deleted(_) | WriteOutcome::AlreadyDeleted { .. } => Entry::response(None, None, EntryResponse {
-            status: "204 No Content".into(),
-            location: None,
-            etag: None,
-            last_modified: None,
-            outcome: None,
-        }),
+        WriteOutcome::Deleted(_) | WriteOutcome::AlreadyDeleted { .. } => Entry::response(
+            None,
+            None,
+            EntryResponse {
+                status: "204 No Content".into(),
+                location: None,
+                etag: None,
+                last_modified: None,
+                outcome: None,
+            },
+        ),
     }
 }
 
-async fn read_entry(state: &AppState, context: &RequestContext, headers: &HeaderMap, request: EntryRequest) -> Result<Entry, ApiError> {
+async fn read_entry(
+    state: &AppState,
+    context: &RequestContext,
+    headers: &HeaderMap,
+    request: EntryRequest,
+) -> Result<Entry, ApiError> {
     let ok = |resource: String, etag: Option<String>| {
-        Entry::response(None, Some(resource), EntryResponse { status: "200 OK".into(), location: None, etag, last_modified: None, outcome: None })
+        Entry::response(
+            None,
+            Some(resource),
+            EntryResponse { status: "200 OK".into(), location: None, etag, last_modified: None, outcome: None },
+        )
     };
     match request {
         EntryRequest::Read { resource_type, id } => {
@@ -257,13 +292,17 @@ async fn read_entry(state: &AppState, context: &RequestContext, headers: &Header
 fn error_entry(error: ApiError) -> Entry {
     let status = error.status();
     let status_line = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    Entry::response(None, None, EntryResponse {
-        status: status_line.trim().to_owned(),
-        location: None,
-        etag: None,
-        last_modified: None,
-        outcome: outcome_raw(&error.outcome()),
-    })
+    Entry::response(
+        None,
+        None,
+        EntryResponse {
+            status: status_line.trim().to_owned(),
+            location: None,
+            etag: None,
+            last_modified: None,
+            outcome: outcome_raw(&error.outcome()),
+        },
+    )
 }
 
 /// Replaces every string equal to a rewritten `fullUrl` (references and

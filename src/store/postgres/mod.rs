@@ -17,15 +17,17 @@ use super::{Error, ErrorKind, Result, Store, redact_url};
 /// Connects to `postgres://...` and migrates the database (or the schema
 /// named by `options=-c search_path=...`).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|e| Error::new(ErrorKind::Invalid, format!("bad PostgreSQL URL '{}'", redact_url(url))).with_source(e))?;
+    let options = PgConnectOptions::from_str(url).map_err(|e| {
+        Error::new(ErrorKind::Invalid, format!("bad PostgreSQL URL '{}'", redact_url(url))).with_source(e)
+    })?;
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
         .map_err(|e| {
-            Error::new(ErrorKind::Unavailable, format!("cannot connect to PostgreSQL at {}", redact_url(url))).with_source(e)
+            Error::new(ErrorKind::Unavailable, format!("cannot connect to PostgreSQL at {}", redact_url(url)))
+                .with_source(e)
         })?;
     sqlx::migrate!("./migrations/postgres")
         .run(&pool)

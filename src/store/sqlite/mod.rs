@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
 use super::logic::{Backend, SqlStore, Transaction};
@@ -27,7 +29,8 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).map_err(|e| {
-            Error::new(ErrorKind::Unavailable, format!("cannot create the data directory {}", parent.display())).with_source(e)
+            Error::new(ErrorKind::Unavailable, format!("cannot create the data directory {}", parent.display()))
+                .with_source(e)
         })?;
     }
     let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;

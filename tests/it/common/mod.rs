@@ -1,0 +1,235 @@
+//! The test harness: real databases (a fresh SQLite file, or a fresh
+//! PostgreSQL schema), the real HTTP server on a loopback port, and tokens.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::Value;
+use zorgpoort::config::{Config, Tenant};
+use zorgpoort::fhir::TenantCode;
+use zorgpoort::http::AppState;
+use zorgpoort::store::{self, Store};
+
+/// The PostgreSQL the suite uses; it must be running (the suite fails, it
+/// never skips, when it is not).
+pub fn postgres_url() -> String {
+    std::env::var("ZORGPOORT_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database of one kind; removed when dropped (SQLite) or
+/// by a later run (PostgreSQL schemas older than an hour).
+#[derive(Debug)]
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> TestDb {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite:{}", dir.path().join("zorgpoort.db").display());
+                TestDb { url, _dir: Some(dir) }
+            }
+            Db::Postgres => {
+                let schema = fresh_schema().await;
+                let url = format!("{}?options=-c%20search_path%3D{schema}", postgres_url());
+                TestDb { url, _dir: None }
+            }
+        }
+    }
+
+    pub async fn open(&self) -> Arc<dyn Store> {
+        store::open(&self.url).await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
+    }
+}
+
+async fn fresh_schema() -> String {
+    use sqlx::Connection;
+    let url = postgres_url();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is required by the test suite and is not reachable at {url}: {e}\n\
+             Start it (e.g. `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`) \
+             or set ZORGPOORT_TEST_POSTGRES_URL."
+        )
+    });
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let stale: Vec<(String,)> = sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'zp_t_%'")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    for (name,) in stale {
+        let created: u64 = name.split('_').nth(2).and_then(|t| t.parse().ok()).unwrap_or(0);
+        if created + 3600 < now {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+    let schema = format!("zp_t_{now}_{}", uuid_part());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+    schema
+}
+
+fn uuid_part() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// The tenants every test server has.
+pub const TENANT: &str = "pameijer";
+pub const OTHER_TENANT: &str = "sheerenloo";
+
+/// A configuration for tests: both tenants, a loopback address chosen later.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::load_with(None, &|_| None).unwrap();
+    config.database_url = database_url.to_owned();
+    config.tenants = [TENANT, OTHER_TENANT]
+        .iter()
+        .map(|code| Tenant { code: TenantCode::parse(code).unwrap(), name: code.to_string() })
+        .collect();
+    config.cors_origins = vec!["https://app.example.nl".into()];
+    config
+}
+
+/// The gateway serving on a loopback port, in this process.
+pub struct TestServer {
+    pub origin: String,
+    pub store: Arc<dyn Store>,
+    pub client: Client,
+    pub db: TestDb,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(db: Db) -> TestServer {
+        TestServer::start_with(db, |_| {}).await
+    }
+
+    pub async fn start_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let test_db = TestDb::new(db).await;
+        let store = test_db.open().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = test_config(&test_db.url);
+        config.public_base_url = origin.clone();
+        adjust(&mut config);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState::new(config, store.clone());
+        tokio::spawn(async move {
+            zorgpoort::http::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer { origin, store, client: Client::new(), db: test_db, shutdown: Some(tx) }
+    }
+
+    /// `{origin}/{tenant}/fhir`
+    pub fn base(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/fhir", self.origin)
+    }
+
+    /// A system token for `tenant` with `scope`.
+    pub async fn token(&self, tenant: &str, scope: &str) -> String {
+        let (record, token) =
+            zorgpoort::cli::token::new_system_token(TenantCode::parse(tenant).unwrap(), "test", scope, 3600);
+        self.store.insert_token(&record).await.unwrap();
+        token
+    }
+
+    /// A request to `{base}/{path}` on the default tenant with a full-access token.
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        let path = path.trim_start_matches('/');
+        self.client.request(method, format!("{}/{path}", self.base(TENANT))).bearer_auth(token)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The body of a response as JSON, with its status.
+pub async fn json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    (status, value)
+}
+
+/// Asserts an OperationOutcome with `status`.
+pub async fn expect_outcome(response: Response, status: u16) -> Value {
+    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let (got, body) = json(response).await;
+    assert_eq!(got, status, "{body}");
+    assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
+    assert!(content_type.unwrap_or_default().starts_with("application/fhir+json"));
+    body
+}
+
+/// Ids of the entries of a searchset, in order.
+pub fn entry_ids(bundle: &Value) -> Vec<String> {
+    bundle["entry"]
+        .as_array()
+        .map(|entries| entries.iter().map(|e| e["resource"]["id"].as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Runs an async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Db::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Db::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// Creates a resource on the default tenant and returns it as stored.
+pub async fn create(server: &TestServer, token: &str, resource: Value) -> Value {
+    let resource_type = resource["resourceType"].as_str().unwrap().to_owned();
+    let response = server
+        .request(Method::POST, &resource_type, token)
+        .header("content-type", "application/fhir+json")
+        .body(resource.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// A GET on the default tenant, answered as JSON.
+pub async fn get(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
+    json(server.request(Method::GET, path, token).send().await.unwrap()).await
+}
