@@ -56,8 +56,12 @@ async fn versions_and_history(db: Db) {
     assert_eq!(status, 200);
     assert_eq!(history["type"], "history");
     assert_eq!(history["total"], 2);
-    let versions: Vec<&str> =
-        history["entry"].as_array().unwrap().iter().map(|e| e["resource"]["meta"]["versionId"].as_str().unwrap()).collect();
+    let versions: Vec<&str> = history["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["meta"]["versionId"].as_str().unwrap())
+        .collect();
     assert_eq!(versions, ["2", "1"]);
 }
 
@@ -67,7 +71,8 @@ async fn delete_then_read_is_gone(db: Db) {
     let id = create(&server, &token, patient("Smit")).await["id"].as_str().unwrap().to_owned();
     let response = server.request(Method::DELETE, &format!("Patient/{id}"), &token).send().await.unwrap();
     assert_eq!(response.status(), 204);
-    let outcome = expect_outcome(server.request(Method::GET, &format!("Patient/{id}"), &token).send().await.unwrap(), 410).await;
+    let outcome =
+        expect_outcome(server.request(Method::GET, &format!("Patient/{id}"), &token).send().await.unwrap(), 410).await;
     assert_eq!(outcome["issue"][0]["code"], "deleted");
     // Deleting again changes nothing; the deletion is a version in the history.
     let response = server.request(Method::DELETE, &format!("Patient/{id}"), &token).send().await.unwrap();
@@ -105,12 +110,21 @@ async fn errors_are_operation_outcomes(db: Db) {
     expect_outcome(server.request(Method::GET, "Patient/unknown", &token).send().await.unwrap(), 404).await;
     expect_outcome(server.request(Method::GET, "Patient/a_b", &token).send().await.unwrap(), 400).await;
     expect_outcome(server.client.get(format!("{}/nowhere", server.origin)).send().await.unwrap(), 404).await;
-    expect_outcome(server.client.get(format!("{}/nobody/fhir/Patient", server.origin)).bearer_auth(&token).send().await.unwrap(), 404)
-        .await;
+    expect_outcome(
+        server.client.get(format!("{}/nobody/fhir/Patient", server.origin)).bearer_auth(&token).send().await.unwrap(),
+        404,
+    )
+    .await;
 
     // A read-only token may not write: 403.
     let body = patient("Visser").to_string();
-    let response = server.request(Method::POST, "Patient", &token).header("content-type", "application/fhir+json").body(body.clone()).send().await.unwrap();
+    let response = server
+        .request(Method::POST, "Patient", &token)
+        .header("content-type", "application/fhir+json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     expect_outcome(response, 403).await;
 
     // Bad bodies: wrong media type 415, not JSON 400, not valid FHIR 422, type mismatch 422.
@@ -120,16 +134,34 @@ async fn errors_are_operation_outcomes(db: Db) {
     };
     expect_outcome(post("text/plain", body.clone()).send().await.unwrap(), 415).await;
     expect_outcome(post("application/fhir+json", "{not json".into()).send().await.unwrap(), 400).await;
-    let outcome =
-        expect_outcome(post("application/fhir+json", json!({"resourceType": "Patient", "nmae": []}).to_string()).send().await.unwrap(), 422).await;
+    let outcome = expect_outcome(
+        post("application/fhir+json", json!({"resourceType": "Patient", "nmae": []}).to_string()).send().await.unwrap(),
+        422,
+    )
+    .await;
     assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains("not valid R4"), "{outcome}");
-    expect_outcome(post("application/fhir+json", json!({"resourceType": "Observation"}).to_string()).send().await.unwrap(), 422).await;
+    expect_outcome(
+        post("application/fhir+json", json!({"resourceType": "Observation"}).to_string()).send().await.unwrap(),
+        422,
+    )
+    .await;
 
     // Update of an unknown id (ids are the server's), id mismatch, unsupported method.
-    let response = put(&server, &writer, "Patient/does-not-exist", &json!({"resourceType": "Patient", "id": "does-not-exist"}), None).await;
+    let response = put(
+        &server,
+        &writer,
+        "Patient/does-not-exist",
+        &json!({"resourceType": "Patient", "id": "does-not-exist"}),
+        None,
+    )
+    .await;
     expect_outcome(response, 405).await;
     let id = create(&server, &writer, patient("Meijer")).await["id"].as_str().unwrap().to_owned();
-    expect_outcome(put(&server, &writer, &format!("Patient/{id}"), &json!({"resourceType": "Patient", "id": "other"}), None).await, 400).await;
+    expect_outcome(
+        put(&server, &writer, &format!("Patient/{id}"), &json!({"resourceType": "Patient", "id": "other"}), None).await,
+        400,
+    )
+    .await;
     expect_outcome(server.request(Method::PATCH, &format!("Patient/{id}"), &writer).send().await.unwrap(), 405).await;
 }
 
@@ -137,7 +169,13 @@ async fn body_size_is_limited(db: Db) {
     let server = TestServer::start_with(db, |config| config.limits.max_body_bytes = 2048).await;
     let token = server.token(TENANT, "system/*.cruds").await;
     let big = json!({"resourceType": "Patient", "name": [{"family": "x".repeat(4096)}]});
-    let response = server.request(Method::POST, "Patient", &token).header("content-type", "application/fhir+json").body(big.to_string()).send().await.unwrap();
+    let response = server
+        .request(Method::POST, "Patient", &token)
+        .header("content-type", "application/fhir+json")
+        .body(big.to_string())
+        .send()
+        .await
+        .unwrap();
     expect_outcome(response, 413).await;
 }
 
@@ -149,14 +187,17 @@ async fn tenants_are_isolated(db: Db) {
     let other_base = server.base(OTHER_TENANT);
 
     // Their token cannot read our data, through our URL or theirs.
-    let response = server.client.get(format!("{}/Patient/{id}", server.base(TENANT))).bearer_auth(&theirs).send().await.unwrap();
+    let response =
+        server.client.get(format!("{}/Patient/{id}", server.base(TENANT))).bearer_auth(&theirs).send().await.unwrap();
     expect_outcome(response, 401).await;
     let response = server.client.get(format!("{other_base}/Patient/{id}")).bearer_auth(&theirs).send().await.unwrap();
     expect_outcome(response, 404).await;
-    let (_, bundle) = json(server.client.get(format!("{other_base}/Patient")).bearer_auth(&theirs).send().await.unwrap()).await;
+    let (_, bundle) =
+        json(server.client.get(format!("{other_base}/Patient")).bearer_auth(&theirs).send().await.unwrap()).await;
     assert_eq!(bundle["total"], 0);
     // Our token does not work on their base either.
-    expect_outcome(server.client.get(format!("{other_base}/Patient")).bearer_auth(&ours).send().await.unwrap(), 401).await;
+    expect_outcome(server.client.get(format!("{other_base}/Patient")).bearer_auth(&ours).send().await.unwrap(), 401)
+        .await;
     // And ours still sees it.
     let (status, _) = get(&server, &ours, &format!("Patient/{id}")).await;
     assert_eq!(status, 200);
@@ -192,4 +233,3 @@ crate::on_both_databases!(
     tenants_are_isolated,
     cors_for_browser_apps,
 );
-
