@@ -1,1 +1,163 @@
-//! TODO
+//! The `zorgpoort` binary as users run it: a server process and CLI
+//! processes on the same store, signals, logs and configuration errors.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Db, TENANT, TestDb};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_zorgpoort");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `zorgpoort` command with a clean environment of our own.
+fn zorgpoort(database_url: &str, port: u16, dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .env("ZORGPOORT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ZORGPOORT_TENANTS", format!("{TENANT},other"))
+        .env("ZORGPOORT_LOG_FORMAT", "json");
+    command
+}
+
+async fn wait_until_up(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/health")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the server exited early");
+        assert!(Instant::now() < deadline, "the server did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn cli_beside_a_running_server(db: Db) {
+    let test_db = TestDb::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = zorgpoort(&test_db.url, port, dir.path()).arg("serve").stderr(Stdio::piped()).spawn().unwrap();
+    wait_until_up(port, &mut server).await;
+
+    // A second process writes (a token, a migration run) while the server runs.
+    let migrate = zorgpoort(&test_db.url, port, dir.path()).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let issued = zorgpoort(&test_db.url, port, dir.path())
+        .args(["token", "issue", "--tenant", TENANT, "--scope", "system/*.cruds"])
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let stdout = String::from_utf8(issued.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().trim().to_owned();
+
+    // The server reads what the other process wrote.
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}/{TENANT}/fhir");
+    let bsn = "http://fhir.nl/fhir/NamingSystem/bsn|999911120";
+    let response =
+        client.get(format!("{base}/Patient")).query(&[("identifier", bsn)]).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bundle: Value = response.json().await.unwrap();
+    assert_eq!(bundle["total"], 0);
+    let refused = client.get(format!("{base}/Patient")).bearer_auth("zpat_wrong").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+
+    // SIGTERM: a clean exit with code 0.
+    let status = terminate(&mut server);
+    assert_eq!(status.code(), Some(0));
+    let mut logs = String::new();
+    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("\"request\"") || logs.contains("request"), "{logs}");
+    for line in logs.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+    }
+    assert!(!logs.contains(&token), "a token was logged");
+    assert!(!logs.contains("zpat_wrong"), "a presented token was logged");
+    assert!(!logs.contains("999911120"), "a BSN was logged");
+}
+
+#[test]
+fn bad_configuration_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let output =
+        zorgpoort("sqlite:x.db", 1, dir.path()).env("ZORGPOORT_LISTEN", "localhost").arg("serve").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("configuration error: listen: 'localhost' is not an address"), "{stderr}");
+
+    let output = zorgpoort("sqlite:x.db", 1, dir.path())
+        .args(["token", "issue", "--tenant", "nobody", "--scope", "system/*.rs"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("tenant 'nobody' is not configured"));
+
+    let output = zorgpoort("sqlite:x.db", 1, dir.path())
+        .args(["token", "issue", "--tenant", TENANT, "--scope", "patient/*.rs"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs system scopes"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_its_own_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ZORGPOORT_LISTEN", format!("127.0.0.1:{port}"))
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut demo = command.spawn().unwrap();
+    let stdout = BufReader::new(demo.stdout.take().unwrap());
+    let lines: Vec<String> =
+        stdout.lines().map(Result::unwrap).take_while(|l| !l.contains("Stop with Ctrl-C")).collect();
+    let base = lines.iter().find_map(|l| l.trim().strip_prefix("FHIR base:")).unwrap().trim().to_owned();
+    let token = lines.iter().map(|l| l.trim()).find(|l| l.starts_with("zpat_")).unwrap().to_owned();
+    wait_until_up(port, &mut demo).await;
+    assert_eq!(base, format!("http://127.0.0.1:{port}/demo/fhir"));
+    let bundle: Value = reqwest::Client::new()
+        .get(format!("{base}/Patient"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bundle["total"], 5);
+    // The default store: SQLite in ./data.
+    assert!(dir.path().join("data/zorgpoort.db").exists());
+    assert_eq!(terminate(&mut demo).code(), Some(0));
+}
+
+crate::on_both_databases!(cli_beside_a_running_server);
