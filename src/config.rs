@@ -303,7 +303,8 @@ mod tests {
 
     #[test]
     fn clear_messages_for_bad_configuration() {
-        let cases: &[(Option<&str>, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             (None, &[("ZORGPOORT_LISTEN", "localhost")], "listen: 'localhost' is not an address"),
             (None, &[("DATABASE_URL", "mysql://u:pw@h/db")], "database_url: 'mysql://u:***@h/db' is neither"),
             (None, &[("ZORGPOORT_TENANTS", "Bad Code")], "tenants: 'Bad Code' is not a valid tenant code"),

@@ -375,7 +375,7 @@ mod tests {
         let expected = Condition::Reference { param: "patient", target_type: Some("Patient".into()), id: "123".into() };
         for v in ["123", "Patient/123", "https://zorgpoort.example/t/fhir/Patient/123"] {
             let r = ok(ResourceType::Observation, &[("patient", v)]);
-            assert_eq!(r.clauses[0].any_of, [expected.clone()], "{v}");
+            assert_eq!(r.clauses[0].any_of, std::slice::from_ref(&expected), "{v}");
         }
         let r = ok(ResourceType::Observation, &[("subject", "123")]);
         assert_eq!(

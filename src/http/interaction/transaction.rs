@@ -74,11 +74,11 @@ async fn transaction(
             &id,
             entry.get("fullUrl").and_then(Value::as_str),
             entry.pointer("/resource/resourceType").and_then(Value::as_str),
-        ) {
-            if replacements.insert(full_url.to_owned(), format!("{type_name}/{id}")).is_some() {
-                return Err(ApiError::bad_request(format!("fullUrl '{full_url}' appears twice"))
-                    .at(format!("Bundle.entry[{i}]")));
-            }
+        ) && replacements.insert(full_url.to_owned(), format!("{type_name}/{id}")).is_some()
+        {
+            return Err(
+                ApiError::bad_request(format!("fullUrl '{full_url}' appears twice")).at(format!("Bundle.entry[{i}]"))
+            );
         }
         new_ids.push(id);
     }
