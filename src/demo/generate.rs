@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::fhir::classify::COMMUNICATION_CATEGORY_SYSTEM;
+use crate::fhir::classify::{COMMUNICATION_CATEGORY_SYSTEM, CONSENT_CATEGORY_SYSTEM};
 use crate::fhir::{DataCategory, ResourceId, ResourceType};
 
 /// How much to generate per client.
@@ -226,7 +226,7 @@ impl Generator {
                 "resourceType": "Consent",
                 "status": "active",
                 "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-                "category": [{"coding": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/consent-category", "code": "access-grant"}]}],
+                "category": [{"coding": [{"system": CONSENT_CATEGORY_SYSTEM, "code": "access-grant"}]}],
                 "patient": client,
                 "dateTime": "2024-01-15T10:00:00+01:00",
                 "provision": {

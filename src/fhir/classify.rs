@@ -13,6 +13,10 @@ use super::types::{DataCategory, ResourceId, ResourceType};
 /// `Communication.category`.
 pub const COMMUNICATION_CATEGORY_SYSTEM: &str = "https://zorgpoort.nl/fhir/CodeSystem/communication-category";
 
+/// The project's CodeSystem telling an access grant of a representative
+/// apart from a client's own consent in `Consent.category`.
+pub const CONSENT_CATEGORY_SYSTEM: &str = "https://zorgpoort.nl/fhir/CodeSystem/consent-category";
+
 /// Where a resource sits in the access model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Classification {

@@ -7,6 +7,7 @@
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
+//! - `conformance`: the files in `conformance/`, valid and in step with the code.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
 
@@ -14,6 +15,7 @@
 
 mod common;
 
+mod conformance;
 mod crud;
 mod metadata;
 mod paging;
