@@ -28,16 +28,7 @@ async fn load(server: &TestServer, token: &str) -> (String, HashSet<String>) {
             })
             .collect();
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
-        let response = server
-            .client
-            .post(server.base(TENANT))
-            .bearer_auth(token)
-            .header("content-type", "application/fhir+json")
-            .body(bundle.to_string())
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = json(response).await;
+        let (status, body) = json(crate::common::post_bundle(server, token, &bundle).await).await;
         assert_eq!(status, 200, "{body}");
         for entry in body["entry"].as_array().unwrap() {
             ids.insert(entry["resource"]["id"].as_str().unwrap().to_owned());

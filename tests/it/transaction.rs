@@ -4,19 +4,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::schema::assert_valid;
-use crate::common::{Db, TENANT, TestServer, expect_outcome, get, json};
-
-async fn post_bundle(server: &TestServer, token: &str, bundle: &Value) -> reqwest::Response {
-    server
-        .client
-        .post(server.base(TENANT))
-        .bearer_auth(token)
-        .header("content-type", "application/fhir+json")
-        .body(bundle.to_string())
-        .send()
-        .await
-        .unwrap()
-}
+use crate::common::{Db, TENANT, TestServer, expect_outcome, get, json, post_bundle};
 
 fn entry(full_url: &str, resource: Value) -> Value {
     let t = resource["resourceType"].as_str().unwrap().to_owned();

@@ -235,3 +235,16 @@ pub async fn create(server: &TestServer, token: &str, resource: Value) -> Value 
 pub async fn get(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
     json(server.request(Method::GET, path, token).send().await.unwrap()).await
 }
+
+/// POSTs a Bundle (transaction or batch) to the default tenant's base.
+pub async fn post_bundle(server: &TestServer, token: &str, bundle: &Value) -> Response {
+    server
+        .client
+        .post(server.base(TENANT))
+        .bearer_auth(token)
+        .header("content-type", "application/fhir+json")
+        .body(bundle.to_string())
+        .send()
+        .await
+        .unwrap()
+}
