@@ -33,7 +33,7 @@ async fn write_all(
     let count = resources.len();
     let ops = resources
         .into_iter()
-        .map(|g| store::prepare(g.resource_type, g.id, g.resource).map(WriteOp::Create))
+        .map(|g| store::prepare(g.resource_type, g.id, g.resource).map(WriteOp::Create).map_err(store::Error::from))
         .collect::<store::Result<Vec<_>>>()?;
     store.write(tenant, ops, chrono::Utc::now()).await?;
     Ok(count)

@@ -1,27 +1,100 @@
 //! The thin wrapper around `fhirbolt`, the R4 model: the only file that
 //! names it, so that it can be replaced (its last release is from 2023).
 
-/// Checks that JSON is a structurally valid R4 resource: known elements,
-/// right JSON types, required elements, one choice type, no `null`.
-/// fhirbolt does not check primitive formats nor array-versus-single
-/// cardinality: the profile validator does (a later issue).
-pub fn check_structure(resource_json: &str) -> Result<(), String> {
-    fhirbolt::json::from_str::<fhirbolt::model::r4::Resource>(resource_json, None)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+use serde_json::Value;
+
+/// Checks that JSON is a structurally valid R4 resource: first the JSON
+/// rules of FHIR that fhirbolt does not check (or chokes on), then
+/// fhirbolt's strict parse: known elements, right JSON types, required
+/// elements, one choice type. fhirbolt checks neither primitive formats nor
+/// array-versus-single cardinality: the profile validator does (a later issue).
+pub fn check_structure(resource: &Value) -> Result<(), String> {
+    check_json_rules(resource, &mut resource_name(resource))?;
+    let text = resource.to_string();
+    // fhirbolt 0.4 panics on some malformed input; a panic must never take
+    // a request down, so it is turned into an error here.
+    let parsed = std::panic::catch_unwind(|| fhirbolt::json::from_str::<fhirbolt::model::r4::Resource>(&text, None));
+    match parsed {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the resource cannot be read as R4 JSON".into()),
+    }
+}
+
+fn resource_name(resource: &Value) -> String {
+    resource.get("resourceType").and_then(Value::as_str).unwrap_or("Resource").to_owned()
+}
+
+/// FHIR JSON (R4 §2.6.2): no `null`, no empty arrays or objects, no empty
+/// strings; the error names the path.
+fn check_json_rules(value: &Value, path: &mut String) -> Result<(), String> {
+    match value {
+        Value::Null => Err(format!("{path}: null is not allowed in FHIR JSON")),
+        Value::String(s) if s.trim().is_empty() => Err(format!("{path}: empty strings are not allowed in FHIR JSON")),
+        Value::Array(items) if items.is_empty() => Err(format!("{path}: empty arrays are not allowed in FHIR JSON")),
+        Value::Object(map) if map.is_empty() => Err(format!("{path}: empty objects are not allowed in FHIR JSON")),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                // `null` keeps positions in arrays of primitive extensions (`_given`).
+                if item.is_null() && path.rsplit('.').next().is_some_and(|p| p.starts_with('_')) {
+                    continue;
+                }
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                check_json_rules(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (key, child) in map {
+                let len = path.len();
+                path.push('.');
+                path.push_str(key);
+                check_json_rules(child, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn check(resource: Value) -> Result<(), String> {
+        check_structure(&resource)
+    }
 
     #[test]
     fn structure_errors_are_reported() {
-        assert!(check_structure(r#"{"resourceType":"Patient","gender":"female"}"#).is_ok());
-        assert!(check_structure(r#"{"resourceType":"Patient","foo":1}"#).is_err());
-        assert!(check_structure(r#"{"resourceType":"Observation","code":{"text":"x"}}"#).is_err());
-        assert!(check_structure(r#"{"resourceType":"Patient","gender":null}"#).is_err());
-        assert!(check_structure(r#"{"resourceType":"Patient","active":"yes"}"#).is_err());
-        assert!(check_structure(r#"{"resourceType":"Medication2"}"#).is_err());
+        assert!(check(json!({"resourceType": "Patient", "gender": "female"})).is_ok());
+        assert!(check(json!({"resourceType": "Patient", "foo": 1})).is_err());
+        assert!(check(json!({"resourceType": "Observation", "code": {"text": "x"}})).is_err());
+        assert!(check(json!({"resourceType": "Patient", "active": "yes"})).is_err());
+        assert!(check(json!({"resourceType": "Medication2"})).is_err());
+    }
+
+    #[test]
+    fn fhir_json_rules_name_the_path() {
+        let cases = [
+            (
+                json!({"resourceType": "Patient", "name": [{"family": "X", "given": []}]}),
+                "Patient.name[0].given: empty arrays",
+            ),
+            (json!({"resourceType": "Patient", "gender": null}), "Patient.gender: null"),
+            (json!({"resourceType": "Patient", "name": [{}]}), "Patient.name[0]: empty objects"),
+            (json!({"resourceType": "Patient", "gender": " "}), "Patient.gender: empty strings"),
+        ];
+        for (resource, expected) in cases {
+            let error = check(resource).unwrap_err();
+            assert!(error.starts_with(expected), "{error}");
+        }
+        let extensions = json!({"resourceType": "Patient", "name": [{"given": ["A", "B"],
+            "_given": [null, {"extension": [{"url": "http://x", "valueString": "y"}]}]}]});
+        assert_eq!(check(extensions), Ok(()));
     }
 }

@@ -111,6 +111,17 @@ impl From<store::Error> for ApiError {
     }
 }
 
+impl From<store::PrepareError> for ApiError {
+    fn from(e: store::PrepareError) -> Self {
+        match e {
+            store::PrepareError::Malformed(message) => {
+                ApiError::new(StatusCode::BAD_REQUEST, IssueCode::Structure, message)
+            }
+            store::PrepareError::Unprocessable(message) => ApiError::unprocessable(message),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.outcome().to_string();

@@ -81,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(guard::not_found)
         .method_not_allowed_fallback(guard::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        // A panic answers 500 (as an OperationOutcome, by `guard`) and never drops the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(cors(state.config()))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

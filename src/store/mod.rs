@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use error::{Error, ErrorKind, Result};
-pub use prepare::{PreparedResource, prepare};
+pub use prepare::{PrepareError, PreparedResource, prepare};
 
 use crate::fhir::datetime::EpochMillis;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};

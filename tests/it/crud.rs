@@ -127,24 +127,41 @@ async fn errors_are_operation_outcomes(db: Db) {
         .unwrap();
     expect_outcome(response, 403).await;
 
-    // Bad bodies: wrong media type 415, not JSON 400, not valid FHIR 422, type mismatch 422.
+    // Bad bodies: wrong media type 415; not JSON, not valid R4 (with the
+    // path named), another resource type: 400; a rule of this server: 422.
     let writer = server.token(TENANT, "system/*.cruds").await;
     let post = |content_type: &'static str, body: String| {
         server.request(Method::POST, "Patient", &writer).header("content-type", content_type).body(body)
     };
     expect_outcome(post("text/plain", body.clone()).send().await.unwrap(), 415).await;
     expect_outcome(post("application/fhir+json", "{not json".into()).send().await.unwrap(), 400).await;
-    let outcome = expect_outcome(
-        post("application/fhir+json", json!({"resourceType": "Patient", "nmae": []}).to_string()).send().await.unwrap(),
-        422,
-    )
-    .await;
-    assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains("not valid R4"), "{outcome}");
-    expect_outcome(
-        post("application/fhir+json", json!({"resourceType": "Observation"}).to_string()).send().await.unwrap(),
-        422,
-    )
-    .await;
+    let cases = [
+        (json!({"resourceType": "Patient", "nmae": [{"family": "x"}]}), "not valid R4"),
+        (
+            json!({"resourceType": "Patient", "name": [{"family": "X", "given": []}]}),
+            "Patient.name[0].given: empty arrays",
+        ),
+        (json!({"resourceType": "Patient", "gender": null}), "Patient.gender: null"),
+        (json!({"resourceType": "Observation"}), "expected 'Patient'"),
+    ];
+    for (resource, expected) in cases {
+        let outcome =
+            expect_outcome(post("application/fhir+json", resource.to_string()).send().await.unwrap(), 400).await;
+        let diagnostics = outcome["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(diagnostics.contains(expected), "{diagnostics} should contain {expected}");
+    }
+    let response = server
+        .request(Method::POST, "Binary", &writer)
+        .header("content-type", "application/fhir+json")
+        .body(json!({"resourceType": "Binary", "contentType": "text/plain"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    let outcome = expect_outcome(response, 422).await;
+    assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap().contains("securityContext"), "{outcome}");
+    // Nothing of the refused writes was stored.
+    let (_, patients) = get(&server, &writer, "Patient").await;
+    assert_eq!(patients["total"], 0);
 
     // Update of an unknown id (ids are the server's), id mismatch, unsupported method.
     let response = put(

@@ -55,7 +55,7 @@ async fn a_transaction_that_fails_part_way_writes_nothing(db: Db) {
         entry("urn:uuid:2", observation(patient_url, "final")),
         entry("urn:uuid:3", json!({"resourceType": "Observation", "status": "final"})),
     ]});
-    let outcome = expect_outcome(post_bundle(&server, &token, &invalid).await, 422).await;
+    let outcome = expect_outcome(post_bundle(&server, &token, &invalid).await, 400).await;
     assert_eq!(outcome["issue"][0]["expression"][0], "Bundle.entry[2]");
     // A failure inside the database transaction (an update with a stale
     // version after two creates) rolls everything back.
@@ -89,7 +89,7 @@ async fn batch_entries_stand_alone(db: Db) {
     assert_valid(&response);
     let statuses: Vec<&str> =
         response["entry"].as_array().unwrap().iter().map(|e| e["response"]["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["201 Created", "422 Unprocessable Entity", "404 Not Found", "400 Bad Request"]);
+    assert_eq!(statuses, ["201 Created", "400 Bad Request", "404 Not Found", "400 Bad Request"]);
     assert_eq!(response["entry"][1]["response"]["outcome"]["resourceType"], "OperationOutcome");
     let (_, patients) = get(&server, &token, "Patient").await;
     assert_eq!(patients["total"], 1);
