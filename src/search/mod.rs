@@ -22,6 +22,9 @@ pub struct SearchRequest {
     pub offset: u64,
     /// `_summary=count`: the total only.
     pub summary_count: bool,
+    /// `_snapshot`: a page of an earlier search's snapshot (from a next
+    /// link); the other criteria are then those of that search.
+    pub snapshot: Option<String>,
     /// The parameters as understood, in canonical form, for the self link.
     /// Never holds parameters that were ignored.
     pub canonical: Vec<(String, String)>,

@@ -51,6 +51,7 @@ pub fn parse(
         count: limits.default_count,
         offset: 0,
         summary_count: false,
+        snapshot: None,
         canonical: Vec::new(),
         ignored: Vec::new(),
     };
@@ -71,6 +72,14 @@ pub fn parse(
                 request.offset =
                     value.parse().map_err(|_| ParseError(format!("_offset must be a whole number, not '{value}'")))?;
                 // Paging state belongs in the next link, not in the self link.
+                continue;
+            }
+            "_snapshot" => {
+                let valid = value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit());
+                if !valid {
+                    return Err(ParseError(format!("'{value}' is not a search snapshot of this server")));
+                }
+                request.snapshot = Some(value.clone());
                 continue;
             }
             "_sort" => {

@@ -131,17 +131,77 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
     }
 
     async fn search(&self, tenant: &TenantCode, search: &SearchRequest, visibility: &Visibility) -> Result<SearchPage> {
-        let (count_sql, page_sql) = sql::search(B::DIALECT, tenant, search, visibility);
-        let total = match self.fetch_optional(count_sql).await? {
+        let filter = sql::search_filter(B::DIALECT, tenant, search, visibility);
+        let total = match self.fetch_optional(sql::search_count(&filter)).await? {
             Some(row) => row.int(0)? as u64,
             None => 0,
         };
-        let resources = if search.count == 0 || search.summary_count || search.offset >= total {
-            Vec::new()
-        } else {
-            self.backend.fetch_all(page_sql).await?.into_iter().map(stored).collect::<Result<_>>()?
-        };
-        Ok(SearchPage { total, resources })
+        let wants_entries = search.count > 0 && !search.summary_count;
+        if !wants_entries || search.offset >= total {
+            return Ok(SearchPage { total, resources: Vec::new(), snapshot: None });
+        }
+        if search.offset > 0 || total <= u64::from(search.count) {
+            let rows = self.backend.fetch_all(sql::search_page(&filter, search)).await?;
+            let resources = rows.into_iter().map(stored).collect::<Result<_>>()?;
+            return Ok(SearchPage { total, resources, snapshot: None });
+        }
+        // More than one page: keep the whole ordered result as of now.
+        let snapshot = uuid::Uuid::new_v4().simple().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut tx = self.backend.begin_write().await?;
+        if snapshot.starts_with('0') {
+            // Expired snapshots are cleared now and then, not on every search.
+            tx.execute(self.sql(
+                "DELETE FROM search_snapshot_entry WHERE snapshot_id IN (SELECT id FROM search_snapshot WHERE expires_at < ?)",
+                vec![now.into()],
+            ))
+            .await?;
+            tx.execute(self.sql("DELETE FROM search_snapshot WHERE expires_at < ?", vec![now.into()])).await?;
+        }
+        let total = tx.execute(sql::insert_snapshot_entries(&filter, search, &snapshot)).await?;
+        tx.execute(self.sql(
+            "INSERT INTO search_snapshot (id, tenant, resource_type, total, expires_at) VALUES (?, ?, ?, ?, ?)",
+            vec![
+                snapshot.as_str().into(),
+                tenant.as_str().into(),
+                search.resource_type.as_str().into(),
+                (total as i64).into(),
+                (now + super::SNAPSHOT_LIFETIME_MILLIS).into(),
+            ],
+        ))
+        .await?;
+        tx.commit().await?;
+        let page = sql::snapshot_page(B::DIALECT, tenant, &snapshot, 0, search.count, visibility);
+        let resources = self.backend.fetch_all(page).await?.into_iter().map(stored).collect::<Result<_>>()?;
+        Ok(SearchPage { total, resources, snapshot: Some(snapshot) })
+    }
+
+    async fn snapshot_page(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        snapshot: &str,
+        offset: u64,
+        count: u32,
+        visibility: &Visibility,
+    ) -> Result<SearchPage> {
+        let meta = self.sql(
+            "SELECT total FROM search_snapshot WHERE id = ? AND tenant = ? AND resource_type = ? AND expires_at > ?",
+            vec![
+                snapshot.into(),
+                tenant.as_str().into(),
+                resource_type.as_str().into(),
+                chrono::Utc::now().timestamp_millis().into(),
+            ],
+        );
+        let row = self
+            .fetch_optional(meta)
+            .await?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "this search has expired or is not known; run it again"))?;
+        let total = row.int(0)? as u64;
+        let page = sql::snapshot_page(B::DIALECT, tenant, snapshot, offset, count, visibility);
+        let resources = self.backend.fetch_all(page).await?.into_iter().map(stored).collect::<Result<_>>()?;
+        Ok(SearchPage { total, resources, snapshot: Some(snapshot.to_owned()) })
     }
 
     async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>> {

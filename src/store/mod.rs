@@ -99,10 +99,15 @@ pub struct VisibleSlice {
 /// One page of search results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPage {
-    /// Matches in all pages (visible ones only).
+    /// Matches in all pages (visible ones only), as of the first page.
     pub total: u64,
     pub resources: Vec<StoredResource>,
+    /// The snapshot that holds every page, when there is more than one.
+    pub snapshot: Option<String>,
 }
+
+/// How long a search snapshot can be paged through.
+pub const SNAPSHOT_LIFETIME_MILLIS: i64 = 60 * 60 * 1000;
 
 /// One page of a resource's history, newest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,8 +141,24 @@ pub trait ResourceStore: Send + Sync + std::fmt::Debug {
         offset: u64,
     ) -> Result<HistoryPage>;
 
-    /// Current, not deleted resources matching the search, restricted by `visibility`.
+    /// Current, not deleted resources matching the search, restricted by
+    /// `visibility`. When there are more pages than this one, the whole
+    /// ordered result is kept as a snapshot, paged with [`Self::snapshot_page`].
     async fn search(&self, tenant: &TenantCode, search: &SearchRequest, visibility: &Visibility) -> Result<SearchPage>;
+
+    /// A page of a snapshot: the records of the snapshot at these positions,
+    /// in their current version, without those deleted since, restricted by
+    /// `visibility` again. `NotFound` when the snapshot is unknown, expired,
+    /// or of another tenant or type.
+    async fn snapshot_page(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        snapshot: &str,
+        offset: u64,
+        count: u32,
+        visibility: &Visibility,
+    ) -> Result<SearchPage>;
 
     /// Applies all writes in one transaction: all or nothing.
     async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>>;

@@ -72,13 +72,14 @@ pub(crate) const VERSION_COLUMNS: &str =
 pub(crate) const CURRENT_COLUMNS: &str =
     "r.resource_type, r.id, r.version, r.last_updated, r.change_no, r.client_id, r.category, r.content";
 
-/// The count and page queries of a search.
-pub(crate) fn search(
+/// The `FROM ... WHERE ...` of a search: tenant, type, not deleted, the
+/// visibility and every clause.
+pub(crate) fn search_filter(
     dialect: Dialect,
     tenant: &TenantCode,
     search: &SearchRequest,
     visibility: &Visibility,
-) -> (Sql, Sql) {
+) -> Sql {
     let mut filter = Sql::new(dialect);
     filter.push(" FROM resource r WHERE r.tenant = ").bind(tenant.as_str());
     filter.push(" AND r.resource_type = ").bind(search.resource_type.as_str());
@@ -88,23 +89,73 @@ pub(crate) fn search(
         filter.push(" AND ");
         push_clause(&mut filter, tenant, search, clause);
     }
+    filter
+}
 
-    let mut count = Sql::new(dialect);
+/// `SELECT COUNT(*)` of a search.
+pub(crate) fn search_count(filter: &Sql) -> Sql {
+    let mut count = Sql::new(filter.dialect);
     count.push("SELECT COUNT(*)");
-    append(&mut count, &filter);
+    append(&mut count, filter);
+    count
+}
 
+/// One page of a search by position, without a snapshot.
+pub(crate) fn search_page(filter: &Sql, search: &SearchRequest) -> Sql {
+    let mut page = Sql::new(filter.dialect);
+    page.push("SELECT ").push(CURRENT_COLUMNS);
+    append(&mut page, filter);
+    page.push(" ORDER BY ");
+    append(&mut page, &order_by(filter.dialect, search));
+    page.push(" LIMIT ").bind(i64::from(search.count)).push(" OFFSET ").bind(search.offset as i64);
+    page
+}
+
+/// Stores the whole ordered result of a search as a snapshot.
+pub(crate) fn insert_snapshot_entries(filter: &Sql, search: &SearchRequest, snapshot_id: &str) -> Sql {
+    let mut insert = Sql::new(filter.dialect);
+    insert.push("INSERT INTO search_snapshot_entry (snapshot_id, position, resource_pk) SELECT ").bind(snapshot_id);
+    insert.push(", ROW_NUMBER() OVER (ORDER BY ");
+    append(&mut insert, &order_by(filter.dialect, search));
+    insert.push("), r.pk");
+    append(&mut insert, filter);
+    insert
+}
+
+/// A page of a snapshot: current versions, deleted ones left out, and the
+/// visibility applied again.
+pub(crate) fn snapshot_page(
+    dialect: Dialect,
+    tenant: &TenantCode,
+    snapshot_id: &str,
+    offset: u64,
+    count: u32,
+    visibility: &Visibility,
+) -> Sql {
     let mut page = Sql::new(dialect);
     page.push("SELECT ").push(CURRENT_COLUMNS);
-    append(&mut page, &filter);
-    page.push(" ORDER BY ");
+    page.push(" FROM search_snapshot_entry s JOIN resource r ON r.pk = s.resource_pk WHERE s.snapshot_id = ")
+        .bind(snapshot_id);
+    page.push(" AND s.position > ").bind(offset as i64);
+    page.push(" AND s.position <= ").bind(offset as i64 + i64::from(count));
+    page.push(" AND r.tenant = ").bind(tenant.as_str());
+    page.push(" AND r.deleted = FALSE");
+    push_visibility(&mut page, visibility);
+    page.push(" ORDER BY s.position");
+    page
+}
+
+/// The sort keys, then the primary key, so that the order is total.
+fn order_by(dialect: Dialect, search: &SearchRequest) -> Sql {
+    let mut order = Sql::new(dialect);
     for key in &search.sort {
         let direction = if key.descending { " DESC" } else { " ASC" };
         match &key.field {
             SortField::Id => {
-                page.push("r.id").push(direction);
+                order.push("r.id").push(direction);
             }
             SortField::LastUpdated => {
-                page.push("r.last_updated").push(direction);
+                order.push("r.last_updated").push(direction);
             }
             SortField::Date(param) => {
                 // Ascending by the earliest start, descending by the latest end;
@@ -113,16 +164,16 @@ pub(crate) fn search(
                 let mut sub = Sql::new(dialect);
                 sub.push("(SELECT ").push(value).push(" FROM search_date d WHERE d.resource_pk = r.pk AND d.param = ");
                 sub.bind(*param).push(")");
-                append(&mut page, &sub);
-                page.push(" IS NULL, ");
-                append(&mut page, &sub);
-                page.push(direction);
+                append(&mut order, &sub);
+                order.push(" IS NULL, ");
+                append(&mut order, &sub);
+                order.push(direction);
             }
         }
-        page.push(", ");
+        order.push(", ");
     }
-    page.push("r.pk ASC LIMIT ").bind(i64::from(search.count)).push(" OFFSET ").bind(search.offset as i64);
-    (count, page)
+    order.push("r.pk ASC");
+    order
 }
 
 /// Appends another fragment, renumbering its placeholders.

@@ -101,4 +101,124 @@ async fn pages_cover_every_result_once(db: Db) {
     assert_eq!(sorted[..1000], crate::common::entry_ids(&all)[..]);
 }
 
-crate::on_both_databases!(pages_cover_every_result_once);
+/// A search is a snapshot as of its first page: writes while paging never
+/// make a record of it repeat or go missing; later pages show current
+/// versions and leave out what was deleted since; the total stays.
+async fn paging_under_concurrent_writes(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.cruds").await;
+    let patient = crate::common::create(&server, &token, json!({"resourceType": "Patient"})).await;
+    let patient_id = patient["id"].as_str().unwrap().to_owned();
+    let observation = |day: usize| {
+        json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "subject": {"reference": format!("Patient/{patient_id}")},
+            "effectiveDateTime": format!("2024-02-{:02}T08:00:00+01:00", 1 + day % 28)})
+    };
+    let mut original = Vec::new();
+    for day in 0..120 {
+        original.push(crate::common::create(&server, &token, observation(day)).await);
+    }
+    let first = format!("{}/Observation?patient={patient_id}&_sort=date&_count=25", server.base(TENANT));
+    let (_, page) = json(server.client.get(&first).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(page["total"], 120);
+    let mut seen = crate::common::entry_ids(&page);
+
+    // Between pages: new records, an update and a deletion of records not yet seen.
+    let unseen: Vec<&Value> =
+        original.iter().filter(|o| !seen.contains(&o["id"].as_str().unwrap().to_owned())).collect();
+    let updated_id = unseen[10]["id"].as_str().unwrap().to_owned();
+    let deleted_id = unseen[20]["id"].as_str().unwrap().to_owned();
+    let mut updated = unseen[10].clone();
+    updated["status"] = json!("amended");
+    let response = server
+        .request(reqwest::Method::PUT, &format!("Observation/{updated_id}"), &token)
+        .header("content-type", "application/fhir+json")
+        .body(updated.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response =
+        server.request(reqwest::Method::DELETE, &format!("Observation/{deleted_id}"), &token).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    for day in 0..30 {
+        // Days sorting before everything seen so far: with offset paging they would shift the pages.
+        crate::common::create(
+            &server,
+            &token,
+            json!({"resourceType": "Observation", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "8310-5"}]},
+            "subject": {"reference": format!("Patient/{patient_id}")},
+            "effectiveDateTime": format!("2024-01-{:02}T08:00:00+01:00", 1 + day % 28)}),
+        )
+        .await;
+    }
+
+    let mut next = page["link"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["relation"] == "next")
+        .map(|l| l["url"].as_str().unwrap().to_owned());
+    let mut amended_seen = false;
+    while let Some(url) = next {
+        assert!(url.contains("_snapshot="), "{url}");
+        let (status, page) = json(server.client.get(&url).bearer_auth(&token).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["total"], 120);
+        for entry in page["entry"].as_array().into_iter().flatten() {
+            if entry["resource"]["id"] == updated_id.as_str() {
+                assert_eq!(entry["resource"]["status"], "amended");
+                amended_seen = true;
+            }
+        }
+        seen.extend(crate::common::entry_ids(&page));
+        next = page["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .map(|l| l["url"].as_str().unwrap().to_owned());
+    }
+    assert!(amended_seen);
+    let expected: HashSet<String> =
+        original.iter().map(|o| o["id"].as_str().unwrap().to_owned()).filter(|id| *id != deleted_id).collect();
+    assert_eq!(seen.len(), expected.len(), "repeats");
+    assert_eq!(seen.into_iter().collect::<HashSet<_>>(), expected);
+}
+
+async fn snapshots_belong_to_their_tenant(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.cruds").await;
+    let theirs = server.token(crate::common::OTHER_TENANT, "system/*.cruds").await;
+    for _ in 0..3 {
+        crate::common::create(&server, &token, json!({"resourceType": "Patient"})).await;
+    }
+    let (_, page) = json(
+        server
+            .client
+            .get(format!("{}/Patient?_count=1", server.base(TENANT)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let next = page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stolen = next.replace(&format!("/{TENANT}/"), &format!("/{}/", crate::common::OTHER_TENANT));
+    crate::common::expect_outcome(server.client.get(&stolen).bearer_auth(&theirs).send().await.unwrap(), 410).await;
+    let wrong_type = next.replace("/Patient?", "/Observation?");
+    crate::common::expect_outcome(server.client.get(&wrong_type).bearer_auth(&token).send().await.unwrap(), 410).await;
+    let garbage = format!("{}/Patient?_snapshot=nope", server.base(TENANT));
+    crate::common::expect_outcome(server.client.get(&garbage).bearer_auth(&token).send().await.unwrap(), 400).await;
+}
+
+crate::on_both_databases!(
+    pages_cover_every_result_once,
+    paging_under_concurrent_writes,
+    snapshots_belong_to_their_tenant
+);

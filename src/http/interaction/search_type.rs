@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::query_pairs;
 use crate::http::response::fhir_json;
 use crate::search::{self, Handling, SearchLimits, SearchRequest};
+use crate::store::ErrorKind;
 
 /// `GET [base]/[type]?params`
 pub async fn search_get(
@@ -73,22 +74,43 @@ pub async fn perform(
     let limits = state.config().limits;
     let limits = SearchLimits { default_count: limits.default_page_size, max_count: limits.max_page_size };
     let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
-    let page = state.store().search(&context.tenant, &request, &visibility).await?;
+    let store = state.store();
+    let page = match &request.snapshot {
+        None => store.search(&context.tenant, &request, &visibility).await?,
+        Some(snapshot) => store
+            .snapshot_page(&context.tenant, resource_type, snapshot, request.offset, request.count, &visibility)
+            .await
+            .map_err(|e| match e.kind() {
+                ErrorKind::NotFound => ApiError::gone("This search has expired or is not known here; run it again"),
+                _ => e.into(),
+            })?,
+    };
     let base = state.fhir_base(&context.tenant);
-    let mut bundle =
-        Bundle::new("searchset").total(page.total).link("self", page_link(&base, &request, request.offset));
+    let link = |offset: u64| match &page.snapshot {
+        Some(snapshot) => snapshot_link(&base, &request, snapshot, offset),
+        None => page_link(&base, &request, offset),
+    };
+    let self_link = match &request.snapshot {
+        Some(snapshot) => snapshot_link(&base, &request, snapshot, request.offset),
+        None => page_link(&base, &request, request.offset),
+    };
+    let mut bundle = Bundle::new("searchset").total(page.total).link("self", self_link);
     let next = request.offset + u64::from(request.count);
     if request.count > 0 && !request.summary_count && next < page.total {
-        bundle = bundle.link("next", page_link(&base, &request, next));
+        bundle = bundle.link("next", link(next));
     }
     if request.offset > 0 && request.count > 0 {
-        bundle = bundle
-            .link("previous", page_link(&base, &request, request.offset.saturating_sub(u64::from(request.count))));
+        bundle = bundle.link("previous", link(request.offset.saturating_sub(u64::from(request.count))));
     }
     for stored in page.resources {
         bundle.push(Entry::matched(&base, stored));
     }
     Ok(bundle.to_json())
+}
+
+/// A link to a page of a snapshot: no criteria, so nothing sensitive.
+fn snapshot_link(base: &str, request: &SearchRequest, snapshot: &str, offset: u64) -> String {
+    format!("{base}/{}?_snapshot={snapshot}&_count={}&_offset={offset}", request.resource_type, request.count)
 }
 
 /// A link to one page: the understood parameters, the page size and position.
