@@ -50,6 +50,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,
+    /// The longest query string accepted (414 above it).
+    pub max_query_bytes: usize,
     pub request_timeout: Duration,
     pub default_page_size: u32,
     pub max_page_size: u32,
@@ -59,6 +61,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
+            max_query_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             default_page_size: 50,
             max_page_size: 1000,
@@ -109,6 +112,7 @@ struct FileLog {
 #[serde(deny_unknown_fields)]
 struct FileLimits {
     max_body_bytes: Option<usize>,
+    max_query_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
     default_page_size: Option<u32>,
     max_page_size: Option<u32>,
@@ -202,6 +206,7 @@ impl Config {
                 file_limits.max_body_bytes.map(|v| v as u64),
                 defaults.max_body_bytes as u64,
             )? as usize,
+            max_query_bytes: file_limits.max_query_bytes.unwrap_or(defaults.max_query_bytes),
             request_timeout: Duration::from_secs(number(
                 "ZORGPOORT_REQUEST_TIMEOUT_SECS",
                 file_limits.request_timeout_secs,

@@ -13,12 +13,33 @@ pub fn check_structure(resource: &Value) -> Result<(), String> {
     let text = resource.to_string();
     // fhirbolt 0.4 panics on some malformed input; a panic must never take
     // a request down, so it is turned into an error here.
-    let parsed = std::panic::catch_unwind(|| fhirbolt::json::from_str::<fhirbolt::model::r4::Resource>(&text, None));
+    let parsed = std::panic::catch_unwind(|| fhirbolt::json::from_str::<R4Resource>(&text, None));
     match parsed {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the resource cannot be read as R4 JSON".into()),
     }
+}
+
+type R4Resource = fhirbolt::model::r4::Resource;
+
+/// The XML form (`application/fhir+xml`) of a resource or Bundle given as JSON.
+pub fn json_to_xml(json: &str) -> Result<String, String> {
+    let converted = std::panic::catch_unwind(|| {
+        let resource: R4Resource = fhirbolt::json::from_str(json, None).map_err(|e| e.to_string())?;
+        fhirbolt::xml::to_string(&resource, None).map_err(|e| e.to_string())
+    });
+    converted.unwrap_or_else(|_| Err("the resource cannot be written as XML".into()))
+}
+
+/// The JSON form of a resource or Bundle given as FHIR XML. The XML reader
+/// resolves no external entities and expands no entity definitions.
+pub fn xml_to_json(xml: &str) -> Result<Value, String> {
+    let converted = std::panic::catch_unwind(|| {
+        let resource: R4Resource = fhirbolt::xml::from_str(xml, None).map_err(|e| e.to_string())?;
+        fhirbolt::json::to_json_value(resource, None).map_err(|e| e.to_string())
+    });
+    converted.unwrap_or_else(|_| Err("the XML cannot be read as an R4 resource".into()))
 }
 
 fn resource_name(resource: &Value) -> String {
@@ -76,6 +97,34 @@ mod tests {
         assert!(check(json!({"resourceType": "Observation", "code": {"text": "x"}})).is_err());
         assert!(check(json!({"resourceType": "Patient", "active": "yes"})).is_err());
         assert!(check(json!({"resourceType": "Medication2"})).is_err());
+    }
+
+    #[test]
+    fn xml_round_trips_with_the_same_content() {
+        let patient = json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "2"},
+            "name": [{"family": "Berg", "given": ["Anna"], "_family": {"extension": [
+                {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix", "valueString": "van den"}]}}],
+            "birthDate": "1950-01-02", "active": true});
+        let xml = json_to_xml(&patient.to_string()).unwrap();
+        assert!(xml.contains("<Patient xmlns=\"http://hl7.org/fhir\">"), "{xml}");
+        assert!(xml.contains("<family value=\"Berg\">"), "{xml}");
+        assert_eq!(xml_to_json(&xml).unwrap(), patient);
+        let weight = json!({"resourceType": "Observation", "status": "final", "code": {"text": "w"},
+            "valueQuantity": {"value": 56.0, "unit": "kg"}});
+        let back = xml_to_json(&json_to_xml(&weight.to_string()).unwrap()).unwrap();
+        assert_eq!(back["valueQuantity"]["value"].to_string(), "56.0");
+    }
+
+    #[test]
+    fn hostile_xml_is_refused() {
+        let external = r#"<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x SYSTEM "file:///etc/passwd">]><Patient xmlns="http://hl7.org/fhir"><id value="&x;"/></Patient>"#;
+        assert!(xml_to_json(external).map(|v| !v.to_string().contains("root:")).unwrap_or(true));
+        let bomb = format!(
+            r#"<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "{}"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Patient xmlns="http://hl7.org/fhir"><id value="&b;"/></Patient>"#,
+            "x".repeat(10)
+        );
+        assert!(xml_to_json(&bomb).is_err());
+        assert!(xml_to_json("<Patient").is_err());
     }
 
     #[test]

@@ -16,15 +16,26 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
     let path = request.uri().path().to_owned();
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let started = std::time::Instant::now();
-    let limit = state.config().limits.request_timeout;
-    let response = match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            IssueCode::Timeout,
-            format!("The request took longer than the limit of {} s", limit.as_secs()),
+    let limits = state.config().limits;
+    let limit = limits.request_timeout;
+    let query_length = request.uri().query().map_or(0, str::len);
+    let response = if query_length > limits.max_query_bytes {
+        ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            IssueCode::TooLong,
+            format!("The query string is longer than {} bytes; use POST _search", limits.max_query_bytes),
         )
-        .into_response(),
+        .into_response()
+    } else {
+        match tokio::time::timeout(limit, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                IssueCode::Timeout,
+                format!("The request took longer than the limit of {} s", limit.as_secs()),
+            )
+            .into_response(),
+        }
     };
     let response = outcome_for_plain_errors(response).await;
     tracing::info!(
@@ -46,7 +57,7 @@ async fn outcome_for_plain_errors(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/fhir+json"));
+        .is_some_and(|v| v.starts_with("application/fhir+"));
     if status.as_u16() < 400 || is_fhir {
         return response;
     }

@@ -5,6 +5,7 @@ pub mod body;
 pub mod bundle;
 pub mod context;
 pub mod error;
+pub mod format;
 mod guard;
 pub mod interaction;
 pub mod response;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         // A panic answers 500 (as an OperationOutcome, by `guard`) and never drops the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(format::negotiate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(cors(state.config()))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

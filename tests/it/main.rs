@@ -4,6 +4,7 @@
 //! - `store`: the store conformance suite, on the `Store` trait directly.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
 //! - `search`: every supported parameter and prefix, matching and not.
+//! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
@@ -17,6 +18,7 @@ mod common;
 
 mod conformance;
 mod crud;
+mod formats;
 mod metadata;
 mod paging;
 mod processes;
