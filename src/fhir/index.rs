@@ -18,12 +18,15 @@ pub struct SearchIndex {
     pub strings: Vec<StringValue>,
 }
 
-/// A token: `system|code`; `system` is empty when the source has none.
+/// A token: `system|code`; `system` is empty when the source has none,
+/// `code` is empty for a row that only carries text (a CodeableConcept's
+/// `text`). `text` (normalised) serves the `:text` modifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenValue {
     pub param: &'static str,
     pub system: String,
     pub code: String,
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,11 +41,13 @@ pub struct DateValue {
     pub range: TimeRange,
 }
 
-/// A string value, normalised for matching (see [`normalize_string`]).
+/// A string value, normalised for matching (see [`normalize_string`]), and
+/// as written, for `:exact`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StringValue {
     pub param: &'static str,
     pub value: String,
+    pub exact: String,
 }
 
 /// Extracts the values of every search parameter of `resource_type`.
@@ -107,8 +112,9 @@ fn collect<'a>(node: &'a Value, path: &str, out: &mut Vec<&'a Value>) {
 fn add_values(def: &SearchParamDef, node: &Value, index: &mut SearchIndex) {
     let param = def.name;
     match def.kind {
-        SearchParamKind::Token => token_values(node, &mut |system, code| {
-            index.tokens.push(TokenValue { param, system: system.to_owned(), code: code.to_owned() })
+        SearchParamKind::Token => token_values(node, &mut |system, code, text| {
+            let text = text.map(normalize_string);
+            index.tokens.push(TokenValue { param, system: system.to_owned(), code: code.to_owned(), text })
         }),
         SearchParamKind::Reference => {
             let target = node.get("reference").and_then(Value::as_str).and_then(LocalReference::parse);
@@ -124,28 +130,36 @@ fn add_values(def: &SearchParamDef, node: &Value, index: &mut SearchIndex) {
                 index.dates.push(DateValue { param, range });
             }
         }
-        SearchParamKind::String => {
-            string_values(node, &mut |s| index.strings.push(StringValue { param, value: normalize_string(s) }))
-        }
+        SearchParamKind::String => string_values(node, &mut |s| {
+            index.strings.push(StringValue { param, value: normalize_string(s), exact: s.to_owned() })
+        }),
     }
 }
 
-/// Tokens from a code, boolean, Coding, CodeableConcept, Identifier or ContactPoint.
-fn token_values(node: &Value, emit: &mut dyn FnMut(&str, &str)) {
+/// Tokens from a code, boolean, Coding, CodeableConcept, Identifier or
+/// ContactPoint, each with its text (display, or the concept's text).
+fn token_values(node: &Value, emit: &mut dyn FnMut(&str, &str, Option<&str>)) {
     match node {
-        Value::String(code) => emit("", code),
-        Value::Bool(b) => emit("", if *b { "true" } else { "false" }),
+        Value::String(code) => emit("", code, None),
+        Value::Bool(b) => emit("", if *b { "true" } else { "false" }, None),
         Value::Object(map) => {
-            if let Some(Value::Array(codings)) = map.get("coding") {
-                for coding in codings {
+            let text = |key: &str| map.get(key).and_then(Value::as_str);
+            if map.contains_key("coding") || text("text").is_some() && !map.contains_key("value") {
+                for coding in map.get("coding").and_then(Value::as_array).into_iter().flatten() {
                     token_values(coding, emit);
+                }
+                if let Some(concept_text) = text("text") {
+                    emit("", "", Some(concept_text));
                 }
                 return;
             }
-            let system = map.get("system").and_then(Value::as_str).unwrap_or("");
-            let code = map.get("code").or_else(|| map.get("value")).and_then(Value::as_str);
-            if let Some(code) = code {
-                emit(system, code);
+            let system = text("system").unwrap_or("");
+            if let Some(code) = text("code").or_else(|| text("value")) {
+                emit(
+                    system,
+                    code,
+                    text("display").or_else(|| map.get("type").and_then(|t| t.get("text")).and_then(Value::as_str)),
+                );
             }
         }
         _ => {}
@@ -197,7 +211,12 @@ mod tests {
     use serde_json::json;
 
     fn tokens(index: &SearchIndex, param: &str) -> Vec<(String, String)> {
-        index.tokens.iter().filter(|t| t.param == param).map(|t| (t.system.clone(), t.code.clone())).collect()
+        index
+            .tokens
+            .iter()
+            .filter(|t| t.param == param && !t.code.is_empty())
+            .map(|t| (t.system.clone(), t.code.clone()))
+            .collect()
     }
 
     #[test]
@@ -220,6 +239,8 @@ mod tests {
             [("http://loinc.org".into(), "29463-7".into()), ("http://snomed.info/sct".into(), "27113001".into())]
         );
         assert_eq!(tokens(&index, "component-code"), [("http://loinc.org".into(), "8480-6".into())]);
+        let texts: Vec<_> = index.tokens.iter().filter(|t| t.param == "code").map(|t| t.text.as_deref()).collect();
+        assert_eq!(texts, [None, None, Some("gewicht")]);
         let refs: Vec<_> = index.references.iter().map(|r| (r.param, r.target.to_string())).collect();
         assert_eq!(refs, [("patient", "Patient/p1".into()), ("subject", "Patient/p1".into())]);
         assert_eq!(index.dates.len(), 1);
@@ -257,6 +278,7 @@ mod tests {
             json!({"resourceType": "Patient", "name": [{"family": "Bäkker", "given": ["Anna", "Ö"]}], "active": true});
         let index = extract(ResourceType::Patient, &patient);
         let names: Vec<_> = index.strings.iter().map(|s| (s.param, s.value.as_str())).collect();
+        assert_eq!(index.strings[0].exact, "Bäkker");
         assert_eq!(
             names,
             [

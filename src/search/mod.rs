@@ -7,6 +7,7 @@ mod parse;
 pub use parse::{Handling, ParseError, SearchLimits, parse};
 
 use crate::fhir::datetime::TimeRange;
+use crate::fhir::search_param::SearchParamKind;
 use crate::fhir::types::ResourceType;
 
 /// A parsed search on one resource type.
@@ -79,6 +80,29 @@ pub enum Condition {
     String {
         param: &'static str,
         starts_with: String,
+    },
+    /// `:contains`: normalised value anywhere in the string.
+    StringContains {
+        param: &'static str,
+        contains: String,
+    },
+    /// `:exact`: the whole string, as written (case and accents count).
+    StringExact {
+        param: &'static str,
+        value: String,
+    },
+    /// `:text` on a token: the display or text starts with this (normalised).
+    TokenText {
+        param: &'static str,
+        starts_with: String,
+    },
+    /// `:not`: none of these conditions holds.
+    NoneOf(Vec<Condition>),
+    /// `:missing=true` (no value at all) or `:missing=false` (some value).
+    Missing {
+        param: &'static str,
+        kind: SearchParamKind,
+        missing: bool,
     },
 }
 

@@ -157,35 +157,42 @@ fn parse_clause(
         return Err(ParseError(format!("'{raw_name}' has an empty value")));
     }
     let param = def.name;
-    let any_of = match def.kind {
-        SearchParamKind::Token => {
-            no_modifier(raw_name, modifier)?;
-            values.into_iter().map(|v| token_condition(param, &v)).collect()
+    if modifier == Some("missing") {
+        let missing = match value {
+            "true" => true,
+            "false" => false,
+            _ => return Err(ParseError(format!("'{raw_name}' takes true or false, not '{value}'"))),
+        };
+        return Ok(Clause { any_of: vec![Condition::Missing { param, kind: def.kind, missing }] });
+    }
+    let normalized = |v: &String| crate::fhir::index::normalize_string(&unescape(v));
+    let any_of = match (def.kind, modifier) {
+        (SearchParamKind::Token, None) => values.into_iter().map(|v| token_condition(param, &v)).collect(),
+        (SearchParamKind::Token, Some("not")) => {
+            vec![Condition::NoneOf(values.into_iter().map(|v| token_condition(param, &v)).collect())]
         }
-        SearchParamKind::Date => {
-            no_modifier(raw_name, modifier)?;
-            values
-                .iter()
-                .map(|v| {
-                    parse_date_value(raw_name, &unescape(v)).map(|(prefix, range)| Condition::Date {
-                        param,
-                        prefix,
-                        range,
-                    })
-                })
-                .collect::<Result<_, _>>()?
+        (SearchParamKind::Token, Some("text")) => {
+            values.iter().map(|v| Condition::TokenText { param, starts_with: normalized(v) }).collect()
         }
-        SearchParamKind::String => {
-            no_modifier(raw_name, modifier)?;
-            values
-                .iter()
-                .map(|v| Condition::String { param, starts_with: crate::fhir::index::normalize_string(&unescape(v)) })
-                .collect()
+        (SearchParamKind::Date, None) => values
+            .iter()
+            .map(|v| {
+                parse_date_value(raw_name, &unescape(v)).map(|(prefix, range)| Condition::Date { param, prefix, range })
+            })
+            .collect::<Result<_, _>>()?,
+        (SearchParamKind::String, None) => {
+            values.iter().map(|v| Condition::String { param, starts_with: normalized(v) }).collect()
         }
-        SearchParamKind::Reference => {
+        (SearchParamKind::String, Some("contains")) => {
+            values.iter().map(|v| Condition::StringContains { param, contains: normalized(v) }).collect()
+        }
+        (SearchParamKind::String, Some("exact")) => {
+            values.iter().map(|v| Condition::StringExact { param, value: unescape(v) }).collect()
+        }
+        (SearchParamKind::Reference, modifier) => {
             let type_modifier = match modifier {
                 None => None,
-                Some(m) if m.parse::<ResourceType>().is_ok() || is_type_name(m) => Some(m.to_owned()),
+                Some(m) if is_type_name(m) => Some(m.to_owned()),
                 Some(m) => return Err(ParseError(format!("The modifier ':{m}' is not supported on '{raw_name}'"))),
             };
             values
@@ -193,6 +200,7 @@ fn parse_clause(
                 .map(|v| reference_condition(def, raw_name, type_modifier.as_deref(), &unescape(v)))
                 .collect::<Result<_, _>>()?
         }
+        (_, Some(m)) => return Err(ParseError(format!("The modifier ':{m}' is not supported on '{raw_name}'"))),
     };
     Ok(Clause { any_of })
 }
@@ -463,6 +471,30 @@ mod tests {
     fn unsupported_modifiers_are_refused_even_when_lenient() {
         let e = err(ResourceType::Observation, &[("code:below", "x")], Handling::Lenient);
         assert!(e.contains("':below' is not supported"), "{e}");
+    }
+
+    #[test]
+    fn modifiers() {
+        let t = ResourceType::Observation;
+        let r = ok(t, &[("code:not", "a,b")]);
+        let token = |code: &str| Condition::Token { param: "code", system: TokenSystem::Any, code: Some(code.into()) };
+        assert_eq!(r.clauses[0].any_of, [Condition::NoneOf(vec![token("a"), token("b")])]);
+        let r = ok(t, &[("code:text", "Gewícht")]);
+        assert_eq!(r.clauses[0].any_of, [Condition::TokenText { param: "code", starts_with: "gewicht".into() }]);
+        let r = ok(t, &[("date:missing", "true")]);
+        assert_eq!(
+            r.clauses[0].any_of,
+            [Condition::Missing { param: "date", kind: SearchParamKind::Date, missing: true }]
+        );
+        let r = ok(ResourceType::Patient, &[("name:contains", "AKK"), ("family:exact", "Bäkker")]);
+        assert_eq!(r.clauses[0].any_of, [Condition::StringContains { param: "name", contains: "akk".into() }]);
+        assert_eq!(r.clauses[1].any_of, [Condition::StringExact { param: "family", value: "Bäkker".into() }]);
+        let patient = ResourceType::Patient;
+        for (t, name, value) in
+            [(t, "date:missing", "maybe"), (t, "date:not", "2024"), (patient, "name:text", "x"), (t, "code:exact", "x")]
+        {
+            assert!(err(t, &[(name, value)], Handling::Lenient).contains("not"), "{name}");
+        }
     }
 
     #[test]

@@ -491,7 +491,9 @@ impl VersionWriter<'_> {
         let tokens: Vec<Vec<SqlValue>> = index
             .tokens
             .iter()
-            .map(|t| [common(t.param), vec![t.system.clone().into(), t.code.clone().into()]].concat())
+            .map(|t| {
+                [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat()
+            })
             .collect();
         let references: Vec<Vec<SqlValue>> = index
             .references
@@ -503,13 +505,16 @@ impl VersionWriter<'_> {
             .iter()
             .map(|d| [common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat())
             .collect();
-        let strings: Vec<Vec<SqlValue>> =
-            index.strings.iter().map(|s| [common(s.param), vec![s.value.clone().into()]].concat()).collect();
+        let strings: Vec<Vec<SqlValue>> = index
+            .strings
+            .iter()
+            .map(|s| [common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat())
+            .collect();
         let base = "resource_pk, tenant, resource_type, param";
-        self.insert_rows("search_token", &format!("{base}, system, code"), tokens).await?;
+        self.insert_rows("search_token", &format!("{base}, system, code, text"), tokens).await?;
         self.insert_rows("search_reference", &format!("{base}, target_type, target_id"), references).await?;
         self.insert_rows("search_date", &format!("{base}, low, high"), dates).await?;
-        self.insert_rows("search_string", &format!("{base}, value"), strings).await
+        self.insert_rows("search_string", &format!("{base}, value, exact"), strings).await
     }
 
     /// One multi-row INSERT per table.

@@ -7,6 +7,7 @@ use super::row::SqlValue;
 use super::{Visibility, VisibleSlice};
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::TimeRange;
+use crate::fhir::search_param::SearchParamKind;
 use crate::search::{Clause, Condition, DatePrefix, SearchRequest, SortField, TokenSystem};
 
 /// The placeholder style of a driver.
@@ -292,6 +293,47 @@ fn push_condition(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, co
             index_subquery(sql, "search_string", param);
             let pattern = format!("{}%", escape_like(starts_with));
             sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        }
+        Condition::StringContains { param, contains } => {
+            index_subquery(sql, "search_string", param);
+            let pattern = format!("%{}%", escape_like(contains));
+            sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        }
+        Condition::StringExact { param, value } => {
+            index_subquery(sql, "search_string", param);
+            sql.push(" AND exact = ").bind(value.as_str()).push(")");
+        }
+        Condition::TokenText { param, starts_with } => {
+            index_subquery(sql, "search_token", param);
+            let pattern = format!("{}%", escape_like(starts_with));
+            sql.push(" AND text LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        }
+        Condition::NoneOf(conditions) => {
+            sql.push("NOT (");
+            for (i, condition) in conditions.iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                push_condition(sql, tenant, search, condition);
+            }
+            sql.push(")");
+        }
+        Condition::Missing { param, kind, missing } => {
+            let table = match kind {
+                SearchParamKind::Token => "search_token",
+                SearchParamKind::Reference => "search_reference",
+                SearchParamKind::Date => "search_date",
+                SearchParamKind::String => "search_string",
+            };
+            if *missing {
+                sql.push("NOT ");
+            }
+            index_subquery(sql, table, param);
+            if *kind == SearchParamKind::Token {
+                // Rows that only carry a concept's text are not values.
+                sql.push(" AND code <> ''");
+            }
+            sql.push(")");
         }
     }
 }

@@ -459,6 +459,58 @@ async fn strings(db: Db) {
     .await;
 }
 
+async fn modifiers(db: Db) {
+    let mut fx = Fixture::start(db).await;
+    fx.create("bakker", patient("Bäkker", &["Anna"])).await;
+    fx.create("dijk", patient("van Dijk", &["Jan"])).await;
+    fx.create("nameless", json!({"resourceType": "Patient", "gender": "other"})).await;
+    let weight = json!({"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Gewicht"});
+    fx.create("weight", observation(json!({"code": weight, "effectiveDateTime": "2024-05-03"}))).await;
+    fx.create(
+        "pulse",
+        observation(json!({"code": {"coding": [{"system": LOINC, "code": "8867-4", "display": "Heart rate"}]}})),
+    )
+    .await;
+    fx.create("free", observation(json!({"code": {"text": "Pijnscore"}, "status": "preliminary"}))).await;
+    fx.check(
+        "Patient",
+        &[
+            ("name:contains=akk", "bakker"),
+            ("name:contains=DIJ", "dijk"),
+            ("name:contains=xyz", ""),
+            ("family:exact=Bäkker", "bakker"),
+            ("family:exact=bakker", ""),
+            ("family:exact=Bäk", ""),
+            ("name:missing=true", "nameless"),
+            ("name:missing=false", "bakker dijk"),
+            ("gender:missing=true", "bakker dijk"),
+        ],
+    )
+    .await;
+    fx.check(
+        "Observation",
+        &[
+            ("code:not=http://loinc.org|29463-7", "pulse free"),
+            ("code:not=29463-7,8867-4", "free"),
+            ("status:not=final", "free"),
+            ("status:not=preliminary&code=8867-4", "pulse"),
+            ("code:text=gewi", "weight"),
+            ("code:text=body", "weight"),
+            ("code:text=HEART", "pulse"),
+            ("code:text=pijn", "free"),
+            ("code:text=bloed", ""),
+            ("date:missing=true", "pulse free"),
+            ("date:missing=false", "weight"),
+            ("code:missing=true", "free"),
+            ("code:missing=false", "weight pulse"),
+        ],
+    )
+    .await;
+    refused(fx.get("Observation?date:missing=maybe")).await;
+    refused(fx.get("Observation?date:not=2024")).await;
+    refused(fx.get("Patient?family:text=x")).await;
+}
+
 async fn sorting(db: Db) {
     let mut fx = Fixture::start(db).await;
     for (name, effective) in [("s1", "2024-03-01"), ("s2", "2024-01-01T10:00:00+01:00"), ("s3", "2024-02-01T10:00:00Z")]
@@ -581,6 +633,7 @@ crate::on_both_databases!(
     period_dates,
     communication_and_appointment_dates,
     strings,
+    modifiers,
     sorting,
     count_and_summary,
     unknown_parameters,
