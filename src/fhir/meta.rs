@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::classify::category_label;
-use super::types::{DataCategory, ResourceId, VersionId};
+use super::types::{DataCategory, ResourceId, ResourceType, VersionId};
 
 /// Sets `id`, `meta.versionId`, `meta.lastUpdated` and the data-category
 /// label (replacing any label of the same CodeSystem), keeping the rest of
@@ -33,6 +33,41 @@ pub fn stamp(resource: &mut Value, id: &ResourceId, version: VersionId, last_upd
     }
     ordered.append(map);
     *map = ordered;
+}
+
+/// A summary of a resource with only the named top-level elements (and
+/// `resourceType`, `id`, `meta` and the elements R4 requires), tagged
+/// SUBSETTED as R4 asks for `_elements`.
+pub fn subset(resource: &mut Value, elements: &[String]) {
+    let mandatory = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<ResourceType>().ok())
+        .map_or(&[][..], ResourceType::mandatory_elements);
+    let Value::Object(map) = resource else { return };
+    let wanted = |name: &str| elements.iter().any(|e| e == name) || mandatory.contains(&name);
+    map.retain(|key, _| {
+        let name = key.strip_prefix('_').unwrap_or(key);
+        matches!(key.as_str(), "resourceType" | "id" | "meta")
+            || wanted(name)
+            || elements.iter().any(|e| is_choice_of(name, e))
+    });
+    let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(meta) = meta {
+        let tags = meta.entry("tag").or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(tags) = tags {
+            tags.push(serde_json::json!({
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                "code": "SUBSETTED",
+                "display": "subsetted"
+            }));
+        }
+    }
+}
+
+/// `valueQuantity` is the `value` element (a choice).
+fn is_choice_of(key: &str, element: &str) -> bool {
+    key.strip_prefix(element).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 /// A hash of what a writer sent, without the server-maintained parts of
@@ -84,6 +119,16 @@ mod tests {
         );
         let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["resourceType", "id", "meta", "status"]);
+    }
+
+    #[test]
+    fn subsets_keep_the_named_elements_and_say_so() {
+        let mut r = json!({"resourceType": "Observation", "id": "o", "meta": {"versionId": "1"}, "status": "final",
+            "code": {"text": "x"}, "valueQuantity": {"value": 1}, "subject": {"reference": "Patient/p"}});
+        subset(&mut r, &["status".into(), "value".into()]);
+        let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["resourceType", "id", "meta", "status", "code", "valueQuantity"]);
+        assert_eq!(r["meta"]["tag"][0]["code"], "SUBSETTED");
     }
 
     #[test]

@@ -77,6 +77,31 @@ impl ResourceType {
     }
 }
 
+impl ResourceType {
+    /// The top-level elements R4 requires (min 1): kept in every summary.
+    pub fn mandatory_elements(self) -> &'static [&'static str] {
+        match self {
+            ResourceType::Appointment => &["status", "participant"],
+            ResourceType::Binary => &["contentType"],
+            ResourceType::CarePlan => &["status", "intent", "subject"],
+            ResourceType::Communication | ResourceType::Invoice | ResourceType::QuestionnaireResponse => &["status"],
+            ResourceType::Consent => &["status", "scope", "category"],
+            ResourceType::Coverage => &["status", "beneficiary", "payor"],
+            ResourceType::DocumentReference => &["status", "content"],
+            ResourceType::EpisodeOfCare => &["status", "patient"],
+            ResourceType::Goal => &["lifecycleStatus", "description", "subject"],
+            ResourceType::Observation => &["status", "code"],
+            ResourceType::Provenance => &["target", "recorded", "agent"],
+            ResourceType::RelatedPerson => &["patient"],
+            ResourceType::CareTeam
+            | ResourceType::Organization
+            | ResourceType::Patient
+            | ResourceType::Practitioner
+            | ResourceType::PractitionerRole => &[],
+        }
+    }
+}
+
 impl fmt::Display for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

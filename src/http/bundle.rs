@@ -116,11 +116,19 @@ pub fn full_url(fhir_base: &str, stored: &StoredResource) -> String {
 }
 
 impl Entry {
-    /// A search match.
-    pub fn matched(fhir_base: &str, stored: StoredResource) -> Self {
+    /// A search match, whole or with only some `elements`.
+    pub fn matched(fhir_base: &str, stored: StoredResource, elements: Option<&[String]>) -> Self {
+        let full_url = full_url(fhir_base, &stored);
+        let content = match (stored.content, elements) {
+            (Some(content), Some(elements)) => serde_json::from_str::<serde_json::Value>(&content).ok().map(|mut r| {
+                crate::fhir::meta::subset(&mut r, elements);
+                r.to_string()
+            }),
+            (content, _) => content,
+        };
         Entry {
-            full_url: Some(full_url(fhir_base, &stored)),
-            resource: stored.content.and_then(raw),
+            full_url: Some(full_url),
+            resource: content.and_then(raw),
             search: Some(EntrySearch { mode: "match" }),
             ..Entry::default()
         }

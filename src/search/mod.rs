@@ -23,6 +23,8 @@ pub struct SearchRequest {
     pub offset: u64,
     /// `_summary=count`: the total only.
     pub summary_count: bool,
+    /// `_elements`: only these top-level elements in each entry.
+    pub elements: Option<Vec<String>>,
     /// `_snapshot`: a page of an earlier search's snapshot (from a next
     /// link); the other criteria are then those of that search.
     pub snapshot: Option<String>,

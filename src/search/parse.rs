@@ -51,6 +51,7 @@ pub fn parse(
         count: limits.default_count,
         offset: 0,
         summary_count: false,
+        elements: None,
         snapshot: None,
         canonical: Vec::new(),
         ignored: Vec::new(),
@@ -73,6 +74,18 @@ pub fn parse(
                     value.parse().map_err(|_| ParseError(format!("_offset must be a whole number, not '{value}'")))?;
                 // Paging state belongs in the next link, not in the self link.
                 continue;
+            }
+            "_elements" => {
+                let names: Vec<String> =
+                    value.split(',').map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()).collect();
+                let valid = names.iter().all(|n| n.chars().all(|c| c.is_ascii_alphanumeric()));
+                if !valid || names.is_empty() {
+                    return Err(ParseError(format!(
+                        "_elements takes element names separated by commas, not '{value}'"
+                    )));
+                }
+                request.elements = Some(names);
+                true
             }
             "_snapshot" => {
                 let valid = value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit());
@@ -495,6 +508,13 @@ mod tests {
         {
             assert!(err(t, &[(name, value)], Handling::Lenient).contains("not"), "{name}");
         }
+    }
+
+    #[test]
+    fn elements() {
+        let r = ok(ResourceType::Observation, &[("_elements", "status, code")]);
+        assert_eq!(r.elements, Some(vec!["status".to_owned(), "code".to_owned()]));
+        assert!(err(ResourceType::Observation, &[("_elements", "a.b")], Handling::Lenient).contains("_elements"));
     }
 
     #[test]

@@ -511,6 +511,35 @@ async fn modifiers(db: Db) {
     refused(fx.get("Patient?family:text=x")).await;
 }
 
+async fn elements(db: Db) {
+    let mut fx = Fixture::start(db).await;
+    let owner = fx.create("anna", patient("Bakker", &["Anna"])).await;
+    let subject = json!({"reference": format!("Patient/{}", owner["id"].as_str().unwrap())});
+    for _ in 0..3 {
+        fx.create("o", observation(json!({"subject": subject, "valueQuantity": {"value": 56.0, "unit": "kg"}}))).await;
+    }
+    let bundle = fx.searchset("_elements", fx.get("Observation?_elements=status,value&_count=2")).await;
+    crate::common::schema::assert_valid(&bundle);
+    let mut pages = vec![bundle];
+    let next = self_or_next(&pages[0], "next").expect("a next link");
+    assert!(next.contains("_elements=status,value"), "{next}");
+    pages.push(fx.searchset("next page", fx.server.client.get(&next).bearer_auth(&fx.token)).await);
+    for page in &pages {
+        for entry in page["entry"].as_array().unwrap() {
+            let resource = &entry["resource"];
+            let mut keys: Vec<&str> = resource.as_object().unwrap().keys().map(String::as_str).collect();
+            keys.sort();
+            // `code` is mandatory in R4, so it stays.
+            assert_eq!(keys, ["code", "id", "meta", "resourceType", "status", "valueQuantity"], "{resource}");
+            assert_eq!(resource["meta"]["tag"][0]["code"], "SUBSETTED");
+        }
+    }
+}
+
+fn self_or_next(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"].as_array()?.iter().find(|l| l["relation"] == relation).map(|l| l["url"].as_str().unwrap().to_owned())
+}
+
 async fn sorting(db: Db) {
     let mut fx = Fixture::start(db).await;
     for (name, effective) in [("s1", "2024-03-01"), ("s2", "2024-01-01T10:00:00+01:00"), ("s3", "2024-02-01T10:00:00Z")]
@@ -634,6 +663,7 @@ crate::on_both_databases!(
     communication_and_appointment_dates,
     strings,
     modifiers,
+    elements,
     sorting,
     count_and_summary,
     unknown_parameters,

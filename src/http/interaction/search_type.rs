@@ -103,14 +103,19 @@ pub async fn perform(
         bundle = bundle.link("previous", link(request.offset.saturating_sub(u64::from(request.count))));
     }
     for stored in page.resources {
-        bundle.push(Entry::matched(&base, stored));
+        bundle.push(Entry::matched(&base, stored, request.elements.as_deref()));
     }
     Ok(bundle.to_json())
 }
 
 /// A link to a page of a snapshot: no criteria, so nothing sensitive.
 fn snapshot_link(base: &str, request: &SearchRequest, snapshot: &str, offset: u64) -> String {
-    format!("{base}/{}?_snapshot={snapshot}&_count={}&_offset={offset}", request.resource_type, request.count)
+    let mut link =
+        format!("{base}/{}?_snapshot={snapshot}&_count={}&_offset={offset}", request.resource_type, request.count);
+    if let Some(elements) = &request.elements {
+        link.push_str(&format!("&_elements={}", elements.join(",")));
+    }
+    link
 }
 
 /// A link to one page: the understood parameters, the page size and position.
