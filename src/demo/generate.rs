@@ -181,7 +181,7 @@ impl Generator {
                 "content": [{"attachment": {"contentType": "application/pdf", "title": "clientplan.pdf"}}]
             }),
         );
-        let mut binary = generated(
+        let binary = generated(
             ResourceType::Binary,
             json!({
                 "resourceType": "Binary",
@@ -190,7 +190,6 @@ impl Generator {
                 "data": "JVBERi0xLjQKJSBkZW1vCg=="
             }),
         );
-        binary.resource["securityContext"] = reference(&document);
         let mut document = document;
         document.resource["content"][0]["attachment"]["url"] = json!(format!("Binary/{}", binary.id));
         out.push(document);

@@ -48,12 +48,7 @@ async fn follow(server: &TestServer, token: &str, first: String, page_size: usiz
         assert_eq!(status, 200, "{bundle}");
         assert_eq!(bundle["total"], OBSERVATIONS, "total on page {pages}");
         let entries = bundle["entry"].as_array().map(Vec::len).unwrap_or(0);
-        url = bundle["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["relation"] == "next")
-            .map(|l| l["url"].as_str().unwrap().to_owned());
+        url = crate::common::link(&bundle, "next");
         assert!(entries == page_size || url.is_none(), "a short page before the end");
         if pages == 0 {
             assert_valid(&bundle);
@@ -155,12 +150,7 @@ async fn paging_under_concurrent_writes(db: Db) {
         .await;
     }
 
-    let mut next = page["link"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["relation"] == "next")
-        .map(|l| l["url"].as_str().unwrap().to_owned());
+    let mut next = crate::common::link(&page, "next");
     let mut amended_seen = false;
     while let Some(url) = next {
         assert!(url.contains("_snapshot="), "{url}");
@@ -174,12 +164,7 @@ async fn paging_under_concurrent_writes(db: Db) {
             }
         }
         seen.extend(crate::common::entry_ids(&page));
-        next = page["link"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["relation"] == "next")
-            .map(|l| l["url"].as_str().unwrap().to_owned());
+        next = crate::common::link(&page, "next");
     }
     assert!(amended_seen);
     let expected: HashSet<String> =
@@ -205,10 +190,7 @@ async fn snapshots_belong_to_their_tenant(db: Db) {
             .unwrap(),
     )
     .await;
-    let next = page["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let next = crate::common::link(&page, "next").unwrap();
     let stolen = next.replace(&format!("/{TENANT}/"), &format!("/{}/", crate::common::OTHER_TENANT));
     crate::common::expect_outcome(server.client.get(&stolen).bearer_auth(&theirs).send().await.unwrap(), 410).await;
     let wrong_type = next.replace("/Patient?", "/Observation?");

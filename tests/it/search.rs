@@ -521,7 +521,7 @@ async fn elements(db: Db) {
     let bundle = fx.searchset("_elements", fx.get("Observation?_elements=status,value&_count=2")).await;
     crate::common::schema::assert_valid(&bundle);
     let mut pages = vec![bundle];
-    let next = self_or_next(&pages[0], "next").expect("a next link");
+    let next = common::link(&pages[0], "next").expect("a next link");
     assert!(next.contains("_elements=status,value"), "{next}");
     pages.push(fx.searchset("next page", fx.server.client.get(&next).bearer_auth(&fx.token)).await);
     for page in &pages {
@@ -534,10 +534,6 @@ async fn elements(db: Db) {
             assert_eq!(resource["meta"]["tag"][0]["code"], "SUBSETTED");
         }
     }
-}
-
-fn self_or_next(bundle: &Value, relation: &str) -> Option<String> {
-    bundle["link"].as_array()?.iter().find(|l| l["relation"] == relation).map(|l| l["url"].as_str().unwrap().to_owned())
 }
 
 async fn sorting(db: Db) {

@@ -52,11 +52,17 @@ pub fn visible(stored: StoredResource, visibility: &Visibility) -> Result<Stored
 /// `If-Match: W/"3"` as a version.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<VersionId>, ApiError> {
     let Some(value) = headers.get(axum::http::header::IF_MATCH) else { return Ok(None) };
-    let text = value.to_str().unwrap_or_default().trim();
+    version_of_etag(value.to_str().unwrap_or_default()).map(Some)
+}
+
+/// The version an ETag (`W/"3"`, or `"3"`) names, as in `If-Match` and a
+/// transaction entry's `request.ifMatch`.
+pub fn version_of_etag(etag: &str) -> Result<VersionId, ApiError> {
+    let text = etag.trim();
     let inner = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     inner
         .parse::<i64>()
-        .map(|v| Some(VersionId(v)))
+        .map(VersionId)
         .map_err(|_| ApiError::bad_request(format!("If-Match must be an ETag like W/\"3\", not '{text}'")))
 }
 

@@ -158,14 +158,7 @@ async fn batch(
 fn parse_entry(entry: Value) -> Result<EntryRequest, ApiError> {
     let method = entry.pointer("/request/method").and_then(Value::as_str).unwrap_or("").to_owned();
     let url = entry.pointer("/request/url").and_then(Value::as_str).unwrap_or("").to_owned();
-    let if_match = entry.pointer("/request/ifMatch").and_then(Value::as_str).map(|v| {
-        let mut headers = HeaderMap::new();
-        if let Ok(value) = v.parse() {
-            headers.insert(axum::http::header::IF_MATCH, value);
-        }
-        super::if_match(&headers)
-    });
-    let if_match = if_match.transpose()?.flatten();
+    let if_match = entry.pointer("/request/ifMatch").and_then(Value::as_str).map(super::version_of_etag).transpose()?;
     let resource = entry.get("resource").cloned();
     let (path, query) = match url.split_once('?') {
         Some((path, query)) => (path, Some(query)),

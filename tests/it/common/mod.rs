@@ -248,3 +248,8 @@ pub async fn post_bundle(server: &TestServer, token: &str, bundle: &Value) -> Re
         .await
         .unwrap()
 }
+
+/// The URL of a Bundle link (`self`, `next`, `previous`), if there is one.
+pub fn link(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"].as_array()?.iter().find(|l| l["relation"] == relation).map(|l| l["url"].as_str().unwrap().to_owned())
+}
