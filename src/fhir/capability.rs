@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::search_param;
+use super::search_param::{self, SearchParamKind};
 use super::types::ResourceType;
 
 /// Interactions served on every resource type.
@@ -22,7 +22,7 @@ pub fn capability_statement(fhir_base: &str, software_version: &str, date: &str)
         "software": { "name": "Zorgpoort", "version": software_version },
         "implementation": { "description": "Zorgpoort FHIR gateway", "url": fhir_base },
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "rest": [{
             "mode": "server",
             "security": {
@@ -53,9 +53,22 @@ fn resource_capability(resource_type: ResourceType) -> Value {
         search_param::of_type(resource_type)
             .map(|p| json!({ "name": p.name, "definition": p.definition_url(), "type": p.kind.as_str() })),
     );
+    let include: Vec<String> = search_param::SEARCH_PARAMS
+        .iter()
+        .filter(|p| p.resource_type == resource_type && p.kind == SearchParamKind::Reference)
+        .map(|p| format!("{}:{}", p.resource_type, p.name))
+        .collect();
+    // Every reference parameter that can point at this type.
+    let revinclude: Vec<String> = search_param::SEARCH_PARAMS
+        .iter()
+        .filter(|p| p.kind == SearchParamKind::Reference && p.target.is_none_or(|t| t == resource_type))
+        .map(|p| format!("{}:{}", p.resource_type, p.name))
+        .collect();
     json!({
         "type": resource_type.as_str(),
         "interaction": interactions,
+        "searchInclude": include,
+        "searchRevInclude": revinclude,
         "versioning": "versioned",
         "readHistory": true,
         "updateCreate": false,
@@ -87,5 +100,16 @@ mod tests {
         {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
         }
+        let includes = observation["searchInclude"].as_array().unwrap();
+        assert!(includes.contains(&json!("Observation:patient")) && includes.contains(&json!("Observation:performer")));
+        assert!(!includes.contains(&json!("Observation:code")));
+        let patient = resources.iter().find(|r| r["type"] == "Patient").unwrap();
+        let revincludes = patient["searchRevInclude"].as_array().unwrap();
+        assert!(
+            revincludes.contains(&json!("Observation:patient")) && revincludes.contains(&json!("Provenance:target"))
+        );
+        let practitioner = resources.iter().find(|r| r["type"] == "Practitioner").unwrap();
+        let revincludes = practitioner["searchRevInclude"].as_array().unwrap();
+        assert!(!revincludes.contains(&json!("Observation:patient")), "patient only refers to a Patient");
     }
 }

@@ -118,6 +118,20 @@ pub fn full_url(fhir_base: &str, stored: &StoredResource) -> String {
 impl Entry {
     /// A search match, whole or with only some `elements`.
     pub fn matched(fhir_base: &str, stored: StoredResource, elements: Option<&[String]>) -> Self {
+        Self::found(fhir_base, stored, elements, "match")
+    }
+
+    /// A resource added by `_include` or `_revinclude`.
+    pub fn included(fhir_base: &str, stored: StoredResource, elements: Option<&[String]>) -> Self {
+        Self::found(fhir_base, stored, elements, "include")
+    }
+
+    /// Warnings about the search itself (`search.mode = outcome`).
+    pub fn search_outcome(outcome: &serde_json::Value) -> Self {
+        Entry { resource: outcome_raw(outcome), search: Some(EntrySearch { mode: "outcome" }), ..Entry::default() }
+    }
+
+    fn found(fhir_base: &str, stored: StoredResource, elements: Option<&[String]>, mode: &'static str) -> Self {
         let full_url = full_url(fhir_base, &stored);
         let content = match (stored.content, elements) {
             (Some(content), Some(elements)) => serde_json::from_str::<serde_json::Value>(&content).ok().map(|mut r| {
@@ -129,7 +143,7 @@ impl Entry {
         Entry {
             full_url: Some(full_url),
             resource: content.and_then(raw),
-            search: Some(EntrySearch { mode: "match" }),
+            search: Some(EntrySearch { mode }),
             ..Entry::default()
         }
     }

@@ -2,8 +2,10 @@
 //! against the search-parameter table (`parse.rs`), ready for a store to
 //! turn into a query. No I/O.
 
+mod include;
 mod parse;
 
+pub use include::{Inclusion, InclusionDirection};
 pub use parse::{Handling, ParseError, SearchLimits, parse};
 
 use crate::fhir::datetime::TimeRange;
@@ -28,6 +30,8 @@ pub struct SearchRequest {
     /// `_snapshot`: a page of an earlier search's snapshot (from a next
     /// link); the other criteria are then those of that search.
     pub snapshot: Option<String>,
+    /// `_include` and `_revinclude`: related resources to add to each page.
+    pub inclusions: Vec<Inclusion>,
     /// The parameters as understood, in canonical form, for the self link.
     /// Never holds parameters that were ignored.
     pub canonical: Vec<(String, String)>,

@@ -1,6 +1,7 @@
 //! Parsing FHIR search parameters (R4 search §3.1.1) into a [`SearchRequest`].
 
-use super::{Clause, Condition, DatePrefix, SearchRequest, SortField, SortKey, TokenSystem};
+use super::include::parse_inclusion;
+use super::{Clause, Condition, DatePrefix, InclusionDirection, SearchRequest, SortField, SortKey, TokenSystem};
 use crate::fhir::datetime;
 use crate::fhir::reference::LocalReference;
 use crate::fhir::search_param::{self, SearchParamDef, SearchParamKind};
@@ -53,6 +54,7 @@ pub fn parse(
         summary_count: false,
         elements: None,
         snapshot: None,
+        inclusions: Vec::new(),
         canonical: Vec::new(),
         ignored: Vec::new(),
     };
@@ -94,6 +96,17 @@ pub fn parse(
                 }
                 request.snapshot = Some(value.clone());
                 continue;
+            }
+            "_include" | "_revinclude" => {
+                let direction =
+                    if name == "_include" { InclusionDirection::Include } else { InclusionDirection::RevInclude };
+                match parse_inclusion(direction, modifier, raw_name, value)? {
+                    Some(inclusions) => {
+                        request.inclusions.extend(inclusions);
+                        true
+                    }
+                    None => false,
+                }
             }
             "_sort" => {
                 request.sort = parse_sort(resource_type, value)?;
@@ -478,6 +491,27 @@ mod tests {
         assert!(e.contains("'foo' is not supported"), "{e}");
         // Parameters of another type are unknown here.
         assert!(ok(ResourceType::Patient, &[("code", "x")]).clauses.is_empty());
+    }
+
+    #[test]
+    fn inclusions_are_kept_in_order_and_unknown_ones_ignored() {
+        let r = ok(
+            ResourceType::Observation,
+            &[
+                ("_include", "Observation:patient"),
+                ("_revinclude:iterate", "Provenance:target"),
+                ("_include", "Observation:nonsense"),
+            ],
+        );
+        let written: Vec<_> = r.inclusions.iter().map(|i| (i.param_name(), i.value())).collect();
+        assert_eq!(
+            written,
+            [("_include", "Observation:patient".to_owned()), ("_revinclude:iterate", "Provenance:target".to_owned())]
+        );
+        assert_eq!(r.ignored, ["_include"]);
+        assert_eq!(r.canonical.len(), 2);
+        let e = err(ResourceType::Observation, &[("_include", "Observation:nonsense")], Handling::Strict);
+        assert!(e.contains("not supported"), "{e}");
     }
 
     #[test]

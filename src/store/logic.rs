@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::related;
 use super::row::{Row, SqlValue};
 use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
 use super::{
@@ -202,6 +203,56 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
         let page = sql::snapshot_page(B::DIALECT, tenant, snapshot, offset, count, visibility);
         let resources = self.backend.fetch_all(page).await?.into_iter().map(stored).collect::<Result<_>>()?;
         Ok(SearchPage { total, resources, snapshot: Some(snapshot.to_owned()) })
+    }
+
+    async fn reference_targets(
+        &self,
+        tenant: &TenantCode,
+        source_type: ResourceType,
+        ids: &[ResourceId],
+        param: &str,
+    ) -> Result<Vec<(ResourceType, ResourceId)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows =
+            self.backend.fetch_all(related::reference_targets(B::DIALECT, tenant, source_type, ids, param)).await?;
+        let mut targets = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (Ok(target_type), Ok(id)) = (row.text(0)?.parse(), ResourceId::parse(row.text(1)?)) else { continue };
+            targets.push((target_type, id));
+        }
+        Ok(targets)
+    }
+
+    async fn read_many(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        ids: &[ResourceId],
+        visibility: &Visibility,
+    ) -> Result<Vec<StoredResource>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = related::read_many(B::DIALECT, tenant, resource_type, ids, visibility);
+        self.backend.fetch_all(sql).await?.into_iter().map(stored).collect()
+    }
+
+    async fn referencing(
+        &self,
+        tenant: &TenantCode,
+        source_type: ResourceType,
+        param: &str,
+        targets: &[(ResourceType, ResourceId)],
+        visibility: &Visibility,
+        limit: u32,
+    ) -> Result<Vec<StoredResource>> {
+        if targets.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let sql = related::referencing(B::DIALECT, tenant, source_type, param, targets, visibility, limit);
+        self.backend.fetch_all(sql).await?.into_iter().map(stored).collect()
     }
 
     async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>> {

@@ -11,6 +11,7 @@ mod error;
 mod logic;
 pub mod postgres;
 mod prepare;
+mod related;
 mod row;
 mod sql;
 pub mod sqlite;
@@ -159,6 +160,40 @@ pub trait ResourceStore: Send + Sync + std::fmt::Debug {
         count: u32,
         visibility: &Visibility,
     ) -> Result<SearchPage>;
+
+    /// The distinct `(type, id)` targets of reference parameter `param` in
+    /// the current versions of these resources of `source_type`, in order.
+    /// Targets of types not served here are left out.
+    async fn reference_targets(
+        &self,
+        tenant: &TenantCode,
+        source_type: ResourceType,
+        ids: &[ResourceId],
+        param: &str,
+    ) -> Result<Vec<(ResourceType, ResourceId)>>;
+
+    /// The current, not deleted resources of one type among `ids` that
+    /// `visibility` admits, by id.
+    async fn read_many(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        ids: &[ResourceId],
+        visibility: &Visibility,
+    ) -> Result<Vec<StoredResource>>;
+
+    /// The current, not deleted resources of `source_type` whose reference
+    /// parameter `param` points at one of `targets` and that `visibility`
+    /// admits, by id, at most `limit`.
+    async fn referencing(
+        &self,
+        tenant: &TenantCode,
+        source_type: ResourceType,
+        param: &str,
+        targets: &[(ResourceType, ResourceId)],
+        visibility: &Visibility,
+        limit: u32,
+    ) -> Result<Vec<StoredResource>>;
 
     /// Applies all writes in one transaction: all or nothing.
     async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>>;

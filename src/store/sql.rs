@@ -202,7 +202,7 @@ fn append(target: &mut Sql, fragment: &Sql) {
     }
 }
 
-fn push_visibility(sql: &mut Sql, visibility: &Visibility) {
+pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility) {
     let slices = match visibility {
         Visibility::Everything => return,
         Visibility::Only(slices) => slices,

@@ -5,6 +5,7 @@
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
 //! - `search`: every supported parameter and prefix, matching and not.
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
+//! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
@@ -19,6 +20,7 @@ mod common;
 mod conformance;
 mod crud;
 mod formats;
+mod include;
 mod metadata;
 mod paging;
 mod processes;

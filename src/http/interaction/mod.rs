@@ -4,6 +4,7 @@ pub mod capabilities;
 pub mod create;
 pub mod delete;
 pub mod history_instance;
+pub mod include;
 pub mod read;
 pub mod search_type;
 pub mod transaction;

@@ -6,9 +6,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 
+use super::include::{self, Included};
 use super::{permit, prefer, resource_type};
 use crate::access::{Interaction, RequestContext};
 use crate::fhir::ResourceType;
+use crate::fhir::outcome::{Issue, IssueCode, operation_outcome};
 use crate::http::AppState;
 use crate::http::bundle::{Bundle, Entry};
 use crate::http::error::ApiError;
@@ -47,7 +49,7 @@ pub async fn search_post(
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            crate::fhir::outcome::IssueCode::NotSupported,
+            IssueCode::NotSupported,
             "POST _search takes application/x-www-form-urlencoded parameters",
         ));
     }
@@ -102,8 +104,27 @@ pub async fn perform(
     if request.offset > 0 && request.count > 0 {
         bundle = bundle.link("previous", link(request.offset.saturating_sub(u64::from(request.count))));
     }
+    let included = match request.inclusions.is_empty() {
+        true => Included::default(),
+        false => {
+            let limit = state.config().limits.max_page_size as usize;
+            include::related(store, context, &request.inclusions, &page.resources, limit).await?
+        }
+    };
+    let elements = request.elements.as_deref();
     for stored in page.resources {
-        bundle.push(Entry::matched(&base, stored, request.elements.as_deref()));
+        bundle.push(Entry::matched(&base, stored, elements));
+    }
+    for stored in included.resources {
+        bundle.push(Entry::included(&base, stored, elements));
+    }
+    if included.truncated {
+        let warning = Issue::warning(
+            IssueCode::TooCostly,
+            "More resources would be included than one page may hold; the included ones are incomplete. \
+             Use a smaller _count.",
+        );
+        bundle.push(Entry::search_outcome(&operation_outcome(&[warning])));
     }
     Ok(bundle.to_json())
 }
@@ -112,8 +133,17 @@ pub async fn perform(
 fn snapshot_link(base: &str, request: &SearchRequest, snapshot: &str, offset: u64) -> String {
     let mut link =
         format!("{base}/{}?_snapshot={snapshot}&_count={}&_offset={offset}", request.resource_type, request.count);
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(elements) = &request.elements {
-        link.push_str(&format!("&_elements={}", elements.join(",")));
+        query.append_pair("_elements", &elements.join(","));
+    }
+    for inclusion in &request.inclusions {
+        query.append_pair(inclusion.param_name(), &inclusion.value());
+    }
+    let query = query.finish();
+    if !query.is_empty() {
+        link.push('&');
+        link.push_str(&query);
     }
     link
 }
