@@ -6,7 +6,7 @@
 //! cargo bench --bench http_load -- --quick --db sqlite  # smoke run on tiny data
 //! ```
 //!
-//! Prepares a store of 2,000 made-up clients (202,003 resources, skipped
+//! Prepares a store of 2,000 made-up clients (210,006 resources, skipped
 //! when the database already holds exactly that data), starts the release
 //! server as a child process, and drives it with `wrk` from the same
 //! machine: read by id and three searches, ids and patients drawn at random.
@@ -31,7 +31,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use sqlx::{AssertSqlSafe, Connection};
 
-use zorgpoort::demo::{DemoSize, Generator};
+use zorgpoort::demo::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT};
 use zorgpoort::fhir::{ResourceType, TenantCode};
 use zorgpoort::store::{self, Store, WriteOp};
 
@@ -177,8 +177,8 @@ impl Options {
         })
     }
 
-    /// 2,000 clients of 101 resources each, plus the organisation's 3:
-    /// 202,003 resources. Quick: 50 clients.
+    /// 2,000 clients of 105 resources each, plus the organisation's 6:
+    /// 210,006 resources (`DemoSize::resources`). Quick: 50 clients.
     fn size(&self) -> DemoSize {
         DemoSize {
             clients: if self.quick { 50 } else { 2_000 },
@@ -434,6 +434,8 @@ impl Manifest {
             && self.communications_per_client == size.communications_per_client
             && self.appointments_per_client == size.appointments_per_client
             && self.seed == SEED
+            // What the generator makes for the size (it changes when the generator does).
+            && self.resources == size.resources() as u64
     }
 }
 
@@ -1101,7 +1103,7 @@ impl Report<'_> {
         );
         let _ = writeln!(
             out,
-            "- data: {} clients × ({} Observations, {} Communications, {} Appointments and 9 other resources), seed {SEED}",
+            "- data: {} clients × ({} Observations, {} Communications, {} Appointments and {OTHER_RESOURCES_PER_CLIENT} other resources), seed {SEED}",
             self.size.clients,
             self.size.observations_per_client,
             self.size.communications_per_client,

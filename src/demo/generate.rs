@@ -23,7 +23,27 @@ impl DemoSize {
     pub fn demo(clients: usize) -> Self {
         DemoSize { clients, observations_per_client: 12, communications_per_client: 6, appointments_per_client: 4 }
     }
+
+    /// How many resources the generator makes for this size.
+    pub fn resources(&self) -> usize {
+        SHARED_RESOURCES
+            + self.clients
+                * (self.observations_per_client
+                    + self.communications_per_client
+                    + self.appointments_per_client
+                    + OTHER_RESOURCES_PER_CLIENT)
+    }
 }
+
+/// The organisation's own resources, shared by all clients: the care
+/// organisation, the Wlz care office, two practitioners and their roles.
+pub const SHARED_RESOURCES: usize = 6;
+
+/// The resources of every client besides the observations, communications
+/// and appointments: Patient, RelatedPerson, Consent, CareTeam, Coverage,
+/// EpisodeOfCare, Provenance, Goal, CarePlan, DocumentReference, Binary,
+/// Invoice and QuestionnaireResponse.
+pub const OTHER_RESOURCES_PER_CLIENT: usize = 13;
 
 /// One generated resource with its server id.
 #[derive(Debug, Clone)]
@@ -39,6 +59,9 @@ pub struct Generator {
     size: DemoSize,
     rng: StdRng,
     practitioners: Vec<ResourceId>,
+    roles: Vec<ResourceId>,
+    organization: Option<ResourceId>,
+    care_office: Option<ResourceId>,
 }
 
 const GIVEN: &[&str] =
@@ -59,6 +82,16 @@ const REPORTS: &[&str] = &[
     "Wat onrustig na het bezoek. Met muziek tot rust gekomen.",
     "Dagbesteding: in de tuin gewerkt. Trots op het resultaat.",
 ];
+/// Wlz care profiles (zorgprofielen) of the CIZ decision: code and name.
+const CARE_PROFILES: &[(&str, &str)] = &[
+    ("VG03", "Wonen met begeleiding en verzorging"),
+    ("VG04", "Wonen met intensieve begeleiding en uitgebreide verzorging"),
+    ("VG05", "Wonen met zeer intensieve begeleiding en zeer intensieve verzorging"),
+    ("VV04", "Beschermd wonen met intensieve begeleiding en uitgebreide verzorging"),
+    ("VV05", "Beschermd wonen met intensieve dementiezorg"),
+];
+/// RoleCodeNL, the code system of relations of a client (`15`: mentor).
+const ROLE_CODE_NL: &str = "urn:oid:2.16.840.1.113883.2.4.3.11.22.472";
 const MESSAGES: &[&str] = &[
     "Kunnen we de afspraak van donderdag verzetten?",
     "Bedankt voor het fijne gesprek.",
@@ -67,21 +100,52 @@ const MESSAGES: &[&str] = &[
 
 impl Generator {
     pub fn new(size: DemoSize, seed: u64) -> Self {
-        Generator { size, rng: StdRng::seed_from_u64(seed), practitioners: Vec::new() }
+        Generator {
+            size,
+            rng: StdRng::seed_from_u64(seed),
+            practitioners: Vec::new(),
+            roles: Vec::new(),
+            organization: None,
+            care_office: None,
+        }
     }
 
-    /// The organisation and its staff, shared by all clients.
+    /// The organisation and its staff, and the care office (zorgkantoor)
+    /// that pays the clients' Wlz care: shared by all clients.
     pub fn organisation(&mut self) -> Vec<Generated> {
-        let mut out = vec![generated(
+        let organization = generated(
             ResourceType::Organization,
             json!({
                 "resourceType": "Organization",
                 "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/agb-z", "value": "47470001"}],
                 "active": true,
+                "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov", "display": "Healthcare Provider"}], "text": "Zorgaanbieder"}],
                 "name": "Zorggroep De Linde"
             }),
-        )];
-        for (given, family) in [("Sara", "Kok"), ("Ruben", "Mulder")] {
+        );
+        let care_office = generated(
+            ResourceType::Organization,
+            json!({
+                "resourceType": "Organization",
+                "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/uzovi", "value": "5599"}],
+                "active": true,
+                "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "ins", "display": "Insurance Company"}], "text": "Zorgkantoor (Wlz-uitvoerder)"}],
+                "name": "Zorgkantoor Utrecht",
+                "address": [{"line": ["Stationsplein 10"], "city": "Utrecht", "postalCode": "3511ED", "country": "NL"}]
+            }),
+        );
+        self.organization = Some(organization.id.clone());
+        self.care_office = Some(care_office.id.clone());
+        let mut out = vec![organization, care_office];
+        let staff = [
+            ("Sara", "Kok", json!({"text": "Persoonlijk begeleider"})),
+            (
+                "Ruben",
+                "Mulder",
+                json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/practitioner-role", "code": "nurse", "display": "Nurse"}], "text": "Verpleegkundige"}),
+            ),
+        ];
+        for (given, family, role) in staff {
             let practitioner = generated(
                 ResourceType::Practitioner,
                 json!({
@@ -90,8 +154,22 @@ impl Generator {
                     "name": [{"family": family, "given": [given], "text": format!("{given} {family}")}]
                 }),
             );
+            let practitioner_role = generated(
+                ResourceType::PractitionerRole,
+                json!({
+                    "resourceType": "PractitionerRole",
+                    "active": true,
+                    "period": {"start": "2019-09-01"},
+                    "practitioner": reference(&practitioner),
+                    "organization": self.organization_reference(),
+                    "code": [role],
+                    "telecom": [{"system": "phone", "value": "030 123 45 67", "use": "work"}]
+                }),
+            );
             self.practitioners.push(practitioner.id.clone());
+            self.roles.push(practitioner_role.id.clone());
             out.push(practitioner);
+            out.push(practitioner_role);
         }
         out
     }
@@ -131,7 +209,7 @@ impl Generator {
                 "resourceType": "RelatedPerson",
                 "active": true,
                 "patient": client,
-                "relationship": [{"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15", "display": "Mentor"}]}],
+                "relationship": [{"coding": [{"system": ROLE_CODE_NL, "code": "15", "display": "Mentor"}]}],
                 "name": [{"family": "Hendriks", "given": ["Karin"]}]
             }),
         );
@@ -140,8 +218,23 @@ impl Generator {
         for i in 0..self.size.observations_per_client {
             out.push(self.observation(&client, i));
         }
+        out.extend(self.care_context(&patient, &mentor, index));
         for i in 0..self.size.communications_per_client {
             out.push(self.communication(&client, &practitioner, &mentor, i));
+        }
+        // The provenance of the first report (without reports: of the first
+        // measurement, or of the client's own record).
+        let reported = out
+            .iter()
+            .find(|g| {
+                g.resource_type == ResourceType::Communication
+                    && g.resource["category"][0]["coding"][0]["code"] == "report"
+            })
+            .or_else(|| out.iter().find(|g| g.resource_type == ResourceType::Observation))
+            .or_else(|| out.iter().find(|g| g.resource_type == ResourceType::Patient))
+            .cloned();
+        if let Some(reported) = reported {
+            out.push(self.provenance(&reported, &practitioner));
         }
         for i in 0..self.size.appointments_per_client {
             out.push(self.appointment(&client, &practitioner, i));
@@ -214,6 +307,120 @@ impl Generator {
         out
     }
 
+    /// The client's care team, the Wlz coverage by the care office and the
+    /// episode of care at the organisation.
+    fn care_context(&mut self, patient: &Generated, mentor: &Generated, index: usize) -> Vec<Generated> {
+        let client = reference(patient);
+        let name = patient.resource["name"][0]["text"].as_str().unwrap_or("cliënt").to_owned();
+        let since = NaiveDate::from_ymd_opt(2018, 1, 1).unwrap() + Duration::days(self.rng.random_range(0..2_000));
+        let (profile, profile_name) = CARE_PROFILES[self.rng.random_range(0..CARE_PROFILES.len())];
+        let role = |i: usize| json!({"reference": format!("PractitionerRole/{}", self.roles.get(i).map(ResourceId::as_str).unwrap_or("unknown"))});
+        let care_team = generated(
+            ResourceType::CareTeam,
+            json!({
+                "resourceType": "CareTeam",
+                "status": "active",
+                "category": [{"coding": [{"system": "http://loinc.org", "code": "LA28865-6", "display": "Longitudinal care-coordination focused care team"}]}],
+                "name": format!("Zorgteam van {name}"),
+                "subject": client,
+                "period": {"start": since.to_string()},
+                "participant": [
+                    {
+                        "role": [{"text": "Persoonlijk begeleider"}],
+                        "member": role(0),
+                        "onBehalfOf": self.organization_reference()
+                    },
+                    {
+                        "role": [{"text": "Verpleegkundige"}],
+                        "member": role(1),
+                        "onBehalfOf": self.organization_reference()
+                    },
+                    {
+                        "role": [{"coding": [{"system": ROLE_CODE_NL, "code": "15", "display": "Mentor"}]}],
+                        "member": reference(mentor)
+                    }
+                ],
+                "managingOrganization": [self.organization_reference()]
+            }),
+        );
+        let coverage = generated(
+            ResourceType::Coverage,
+            json!({
+                "resourceType": "Coverage",
+                "identifier": [{"system": "https://zorgpoort.nl/fhir/NamingSystem/demo/wlz-indicatiebesluit", "value": format!("{}", 2_000_000 + index)}],
+                "status": "active",
+                "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "LTC", "display": "long term care policy"}], "text": "Wet langdurige zorg (Wlz)"},
+                "beneficiary": client,
+                "relationship": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship", "code": "self"}]},
+                "period": {"start": since.to_string()},
+                "payor": [self.care_office_reference()],
+                "class": [{
+                    "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "plan", "display": "Plan"}], "text": "Zorgprofiel"},
+                    "value": profile,
+                    "name": profile_name
+                }]
+            }),
+        );
+        let episode = generated(
+            ResourceType::EpisodeOfCare,
+            json!({
+                "resourceType": "EpisodeOfCare",
+                "identifier": [{"system": "https://zorgpoort.nl/fhir/NamingSystem/demo/zorgtraject", "value": format!("ZT-{}", 100_000 + index)}],
+                "status": "active",
+                "statusHistory": [{"status": "active", "period": {"start": since.to_string()}}],
+                "type": [{"text": format!("Wlz-zorg met verblijf ({profile})")}],
+                "patient": client,
+                "managingOrganization": self.organization_reference(),
+                "period": {"start": since.to_string()},
+                "careManager": {"reference": format!("Practitioner/{}", self.practitioners.first().map(ResourceId::as_str).unwrap_or("unknown"))},
+                "team": [reference(&care_team)]
+            }),
+        );
+        vec![care_team, coverage, episode]
+    }
+
+    /// Who wrote a report, and where it came from: the gateway records the
+    /// delivery of the care-record system.
+    fn provenance(&mut self, target: &Generated, author: &Value) -> Generated {
+        let written = ["sent", "effectiveDateTime"]
+            .iter()
+            .find_map(|element| target.resource[element].as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        let recorded = match written {
+            Some(written) => (written + Duration::minutes(self.rng.random_range(2..30))).to_rfc3339(),
+            None => self.date_time(2024, 0),
+        };
+        generated(
+            ResourceType::Provenance,
+            json!({
+                "resourceType": "Provenance",
+                "target": [reference(target)],
+                "recorded": recorded,
+                "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "CREATE", "display": "create"}]},
+                "agent": [
+                    {
+                        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author", "display": "Author"}]},
+                        "who": author,
+                        "onBehalfOf": self.organization_reference()
+                    },
+                    {
+                        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "custodian", "display": "Custodian"}]},
+                        "who": self.organization_reference()
+                    }
+                ],
+                "entity": [{"role": "source", "what": {"display": "Rapportage uit het elektronisch cliëntdossier (demo)"}}]
+            }),
+        )
+    }
+
+    fn organization_reference(&self) -> Value {
+        json!({"reference": format!("Organization/{}", self.organization.as_ref().map(ResourceId::as_str).unwrap_or("unknown"))})
+    }
+
+    fn care_office_reference(&self) -> Value {
+        json!({"reference": format!("Organization/{}", self.care_office.as_ref().map(ResourceId::as_str).unwrap_or("unknown"))})
+    }
+
     fn mentor_grant(&mut self, client: &Value, mentor: &Generated) -> Generated {
         let classes: Vec<Value> = ["identity", "profile", "reports", "measurements", "plan", "agenda", "consents"]
             .iter()
@@ -232,7 +439,7 @@ impl Generator {
                     "type": "permit",
                     "period": {"start": "2024-01-15"},
                     "actor": [{
-                        "role": {"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15"}]},
+                        "role": {"coding": [{"system": ROLE_CODE_NL, "code": "15"}]},
                         "reference": reference(mentor)
                     }],
                     "action": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": "access"}]}],
@@ -372,6 +579,36 @@ mod tests {
         for g in all {
             let shown = g.resource.to_string();
             store::prepare(g.resource_type, g.id, g.resource).unwrap_or_else(|e| panic!("{e}: {shown}"));
+        }
+    }
+
+    #[test]
+    fn the_counts_are_what_the_size_says() {
+        for size in [
+            DemoSize::demo(3),
+            DemoSize {
+                clients: 2,
+                observations_per_client: 0,
+                communications_per_client: 0,
+                appointments_per_client: 1,
+            },
+        ] {
+            let mut generator = Generator::new(size.clone(), 11);
+            let mut all = generator.organisation();
+            assert_eq!(all.len(), SHARED_RESOURCES);
+            for index in 0..size.clients {
+                all.extend(generator.client(index));
+            }
+            assert_eq!(all.len(), size.resources(), "{size:?}");
+            let types: std::collections::BTreeSet<ResourceType> = all.iter().map(|g| g.resource_type).collect();
+            let mut expected: Vec<ResourceType> = ResourceType::ALL.to_vec();
+            if size.observations_per_client == 0 {
+                expected.retain(|t| *t != ResourceType::Observation);
+            }
+            if size.communications_per_client == 0 {
+                expected.retain(|t| *t != ResourceType::Communication);
+            }
+            assert_eq!(types.into_iter().collect::<Vec<_>>(), expected, "every served type, for every size");
         }
     }
 

@@ -1,12 +1,13 @@
 //! Demo and benchmark data: made-up clients of a care organisation, with
-//! their representatives, a mentor's access grant, measurements, reports,
+//! their representatives, a mentor's access grant, care team, Wlz coverage
+//! and episode of care, measurements, reports (with their provenance),
 //! messages, agenda, plan, documents, invoices and questionnaires. Written
 //! by the repository itself (nothing is read from outside), reproducible
 //! from a seed.
 
 mod generate;
 
-pub use generate::{DemoSize, Generator};
+pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
 
 use crate::fhir::TenantCode;
 use crate::store::{self, Store, WriteOp};

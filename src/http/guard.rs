@@ -32,7 +32,7 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
             Err(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 IssueCode::Timeout,
-                format!("The request took longer than the limit of {} s", limit.as_secs()),
+                format!("The request took longer than the limit of {}", seconds_or_milliseconds(limit)),
             )
             .into_response(),
         }
@@ -47,6 +47,15 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
         "request"
     );
     response
+}
+
+/// `30 s`, or `250 ms` for a limit that is not whole seconds.
+fn seconds_or_milliseconds(duration: std::time::Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
 }
 
 /// Errors produced by the framework (an unknown route, a malformed path)

@@ -1,10 +1,12 @@
 //! Read, vread, history, create, update and delete over HTTP; the error
 //! statuses with their OperationOutcome; tenant isolation.
 
+use std::time::Duration;
+
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Db, OTHER_TENANT, TENANT, TestServer, create, expect_outcome, get, json};
+use crate::common::{Db, OTHER_TENANT, TENANT, TestServer, create, expect_outcome, get, json, post_bundle};
 
 fn patient(family: &str) -> Value {
     json!({"resourceType": "Patient", "name": [{"family": family}], "gender": "female"})
@@ -196,6 +198,66 @@ async fn body_size_is_limited(db: Db) {
     expect_outcome(response, 413).await;
 }
 
+/// A transaction of many entries: a Patient and Observations of it.
+fn large_transaction(observations: usize) -> Value {
+    let patient_url = "urn:uuid:5f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+    let mut entries = vec![json!({"fullUrl": patient_url, "request": {"method": "POST", "url": "Patient"},
+        "resource": patient("Tijdslimiet")})];
+    entries.extend((0..observations).map(|n| {
+        json!({"fullUrl": format!("urn:uuid:00000000-0000-4000-8000-{n:012}"),
+            "request": {"method": "POST", "url": "Observation"},
+            "resource": {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+                "subject": {"reference": patient_url},
+                "effectiveDateTime": format!("2024-03-{:02}T10:00:00+01:00", 1 + n % 28),
+                "valueQuantity": {"value": 60 + n % 30, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}}})
+    }));
+    json!({"resourceType": "Bundle", "type": "transaction", "entry": entries})
+}
+
+/// How many resources of a type the tenant holds, as search counts them.
+async fn count(server: &TestServer, token: &str, resource_type: &str) -> u64 {
+    let (status, bundle) = get(server, token, &format!("{resource_type}?_summary=count")).await;
+    assert_eq!(status, 200, "{bundle}");
+    bundle["total"].as_u64().unwrap()
+}
+
+/// `limits.request_timeout`: a request that takes longer gets 503 with an
+/// OperationOutcome (issue `timeout`), and a transaction cut off by it
+/// leaves nothing behind.
+async fn slow_requests_time_out_and_write_nothing(db: Db) {
+    // Several hundred entries take seconds in a test build (more than ten
+    // times the limit), whether the limit cuts them off while the entries
+    // are prepared or while they are written.
+    const OBSERVATIONS: usize = 500;
+    let limited = TestServer::start_with(db, |config| config.limits.request_timeout = Duration::from_millis(100)).await;
+    let token = limited.token(TENANT, "system/*.cruds").await;
+    let bundle = large_transaction(OBSERVATIONS);
+
+    let outcome = expect_outcome(post_bundle(&limited, &token, &bundle).await, 503).await;
+    assert_eq!(outcome["issue"][0]["code"], "timeout", "{outcome}");
+    assert_eq!(outcome["issue"][0]["severity"], "error", "{outcome}");
+    // The limit of the configuration, not some other one.
+    let diagnostics = outcome["issue"][0]["diagnostics"].as_str().unwrap();
+    assert!(diagnostics.ends_with("the limit of 100 ms"), "{diagnostics}");
+
+    // A server with the default limit (30 s) on the same database: nothing
+    // of the cut-off transaction is there.
+    let normal = limited.beside(|_| {}).await;
+    drop(limited);
+    assert_eq!((count(&normal, &token, "Patient").await, count(&normal, &token, "Observation").await), (0, 0));
+    // The very same Bundle goes through when it has the time: it was only too slow.
+    let (status, response) = json(post_bundle(&normal, &token, &bundle).await).await;
+    assert_eq!(status, 200, "{response}");
+    assert_eq!(response["entry"].as_array().unwrap().len(), OBSERVATIONS + 1);
+    // Exactly one copy: nothing of the cut-off attempt turned up late (this
+    // transaction took the tenant lock after anything that still held it).
+    assert_eq!(
+        (count(&normal, &token, "Patient").await, count(&normal, &token, "Observation").await),
+        (1, OBSERVATIONS as u64)
+    );
+}
+
 async fn tenants_are_isolated(db: Db) {
     let server = TestServer::start(db).await;
     let ours = server.token(TENANT, "system/*.cruds").await;
@@ -247,6 +309,7 @@ crate::on_both_databases!(
     delete_then_read_is_gone,
     errors_are_operation_outcomes,
     body_size_is_limited,
+    slow_requests_time_out_and_write_nothing,
     tenants_are_isolated,
     cors_for_browser_apps,
 );

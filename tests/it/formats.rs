@@ -10,22 +10,24 @@ use zorgpoort::fhir::model::xml_to_json;
 use crate::common::schema::assert_valid;
 use crate::common::{Db, TENANT, TestServer, expect_outcome, json};
 
-/// One resource of every served type, as the demo generator makes them.
+/// One resource of every served type (`ResourceType::ALL`), as the demo
+/// generator makes them; fails when the demo data lacks a type.
 async fn one_of_each(server: &TestServer) -> Vec<(ResourceType, String)> {
-    zorgpoort::demo::load(
-        server.store.as_ref(),
-        &zorgpoort::fhir::TenantCode::parse(TENANT).unwrap(),
-        &zorgpoort::demo::DemoSize::demo(1),
-    )
-    .await
-    .unwrap();
+    let size = zorgpoort::demo::DemoSize::demo(1);
+    let written =
+        zorgpoort::demo::load(server.store.as_ref(), &zorgpoort::fhir::TenantCode::parse(TENANT).unwrap(), &size)
+            .await
+            .unwrap();
+    assert_eq!(written, size.resources());
     let token = server.token(TENANT, "system/*.rs").await;
     let mut found = Vec::new();
     for t in ResourceType::ALL {
-        let (_, bundle) = crate::common::get(server, &token, &format!("{t}?_count=1")).await;
-        if let Some(id) = bundle["entry"][0]["resource"]["id"].as_str() {
-            found.push((t, id.to_owned()));
-        }
+        let (status, bundle) = crate::common::get(server, &token, &format!("{t}?_count=1")).await;
+        assert_eq!(status, 200, "{bundle}");
+        let id = bundle["entry"][0]["resource"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the demo data holds no {t}: {bundle}"));
+        found.push((t, id.to_owned()));
     }
     found
 }
@@ -34,27 +36,39 @@ async fn xml_and_json_carry_the_same_content(db: Db) {
     let server = TestServer::start(db).await;
     let token = server.token(TENANT, "system/*.rs").await;
     let resources = one_of_each(&server).await;
-    // Every type the demo makes; Provenance, CareTeam, Coverage, EpisodeOfCare
-    // and PractitionerRole come with the vendor mappings.
-    assert!(resources.len() >= 14, "{resources:?}");
+    assert_eq!(resources.len(), ResourceType::ALL.len());
     for (t, id) in &resources {
-        let (_, as_json) = crate::common::get(&server, &token, &format!("{t}/{id}")).await;
-        assert_valid(&as_json);
-        let response = server
-            .request(Method::GET, &format!("{t}/{id}"), &token)
-            .header("accept", "application/fhir+xml")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/fhir+xml"));
+        for path in [format!("{t}/{id}"), format!("{t}/{id}/_history/1")] {
+            // Valid R4 JSON (the helper checks it), and the same content in XML.
+            let (status, as_json) = crate::common::get(&server, &token, &path).await;
+            assert_eq!((status, as_json["resourceType"].as_str()), (200, Some(t.as_str())), "{as_json}");
+            let response = server
+                .request(Method::GET, &path, &token)
+                .header("accept", "application/fhir+xml")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/fhir+xml"));
+            let xml = response.text().await.unwrap();
+            assert_eq!(xml_to_json(&xml).unwrap_or_else(|e| panic!("{path}: {e}: {xml}")), as_json, "{path}: {xml}");
+        }
+        // A searchset of the type, by _format.
+        let query = format!("{t}?_id={id}");
+        let (_, bundle_json) = crate::common::get(&server, &token, &query).await;
+        let response = server.request(Method::GET, &format!("{query}&_format=xml"), &token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{query}");
         let xml = response.text().await.unwrap();
-        assert_eq!(xml_to_json(&xml).unwrap(), as_json, "{t}: {xml}");
+        let bundle_xml = xml_to_json(&xml).unwrap_or_else(|e| panic!("{query}: {e}: {xml}"));
+        assert_valid(&bundle_xml);
+        assert_eq!(bundle_xml["total"], 1, "{query}: {xml}");
+        assert_eq!(bundle_xml["entry"], bundle_json["entry"], "{query}");
     }
-    // A searchset Bundle, by _format.
+    // A searchset Bundle of several entries, by _format.
     let (_, bundle_json) = crate::common::get(&server, &token, "Observation?_count=3").await;
     let response = server.request(Method::GET, "Observation?_count=3&_format=xml", &token).send().await.unwrap();
     let bundle_xml = xml_to_json(&response.text().await.unwrap()).unwrap();
+    assert_valid(&bundle_xml);
     assert_eq!(bundle_xml["total"], bundle_json["total"]);
     assert_eq!(bundle_xml["entry"], bundle_json["entry"]);
     // Errors too.
@@ -67,6 +81,7 @@ async fn xml_and_json_carry_the_same_content(db: Db) {
     assert_eq!(response.status(), 404);
     let text = response.text().await.unwrap();
     let outcome = xml_to_json(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_valid(&outcome);
     assert_eq!(outcome["resourceType"], "OperationOutcome");
 }
 

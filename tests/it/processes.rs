@@ -6,8 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use zorgpoort::demo::DemoSize;
+use zorgpoort::fhir::ResourceType;
 
-use crate::common::{Db, TENANT, TestDb};
+use crate::common::{Db, TENANT, TestDb, expect_outcome, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_zorgpoort");
 
@@ -81,11 +83,10 @@ async fn cli_beside_a_running_server(db: Db) {
     let bsn = "http://fhir.nl/fhir/NamingSystem/bsn|999911120";
     let response =
         client.get(format!("{base}/Patient")).query(&[("identifier", bsn)]).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let bundle: Value = response.json().await.unwrap();
-    assert_eq!(bundle["total"], 0);
+    let (status, bundle) = json(response).await;
+    assert_eq!((status, bundle["total"].as_u64()), (200, Some(0)), "{bundle}");
     let refused = client.get(format!("{base}/Patient")).bearer_auth("zpat_wrong").send().await.unwrap();
-    assert_eq!(refused.status(), 401);
+    expect_outcome(refused, 401).await;
 
     // SIGTERM: a clean exit with code 0.
     let status = terminate(&mut server);
@@ -145,16 +146,19 @@ async fn demo_serves_its_own_data() {
     let token = lines.iter().map(|l| l.trim()).find(|l| l.starts_with("zpat_")).unwrap().to_owned();
     wait_until_up(port, &mut demo).await;
     assert_eq!(base, format!("http://127.0.0.1:{port}/demo/fhir"));
-    let bundle: Value = reqwest::Client::new()
-        .get(format!("{base}/Patient"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(bundle["total"], 5);
+    let client = reqwest::Client::new();
+    let (status, bundle) = json(client.get(format!("{base}/Patient")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!((status, bundle["total"].as_u64()), (200, Some(5)), "{bundle}");
+    // Every served type, and as many resources as the generator promises.
+    let mut resources = 0;
+    for t in ResourceType::ALL {
+        let url = format!("{base}/{t}?_summary=count");
+        let (status, bundle) = json(client.get(&url).bearer_auth(&token).send().await.unwrap()).await;
+        let total = bundle["total"].as_u64().unwrap_or(0);
+        assert!(status == 200 && total > 0, "no {t} in the demo: {bundle}");
+        resources += total as usize;
+    }
+    assert_eq!(resources, DemoSize::demo(5).resources());
     // The default store: SQLite in ./data.
     assert!(dir.path().join("data/zorgpoort.db").exists());
     assert_eq!(terminate(&mut demo).code(), Some(0));

@@ -28,12 +28,12 @@ pub enum Db {
     Postgres,
 }
 
-/// A fresh, empty database of one kind; removed when dropped (SQLite) or
-/// by a later run (PostgreSQL schemas older than an hour).
-#[derive(Debug)]
+/// A fresh, empty database of one kind; removed when the last clone is
+/// dropped (SQLite) or by a later run (PostgreSQL schemas older than an hour).
+#[derive(Debug, Clone)]
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    _dir: Option<Arc<tempfile::TempDir>>,
 }
 
 impl TestDb {
@@ -42,7 +42,7 @@ impl TestDb {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite:{}", dir.path().join("zorgpoort.db").display());
-                TestDb { url, _dir: Some(dir) }
+                TestDb { url, _dir: Some(Arc::new(dir)) }
             }
             Db::Postgres => {
                 let schema = fresh_schema().await;
@@ -119,8 +119,19 @@ impl TestServer {
         TestServer::start_with(db, |_| {}).await
     }
 
+    /// A server on a fresh database, with its configuration adjusted (e.g.
+    /// `config.limits`).
     pub async fn start_with(db: Db, adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let test_db = TestDb::new(db).await;
+        TestServer::start_on(TestDb::new(db).await, adjust).await
+    }
+
+    /// Another server on this server's database (its own store connections
+    /// and configuration): e.g. the default limits beside tight ones.
+    pub async fn beside(&self, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_on(self.db.clone(), adjust).await
+    }
+
+    async fn start_on(test_db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let store = test_db.open().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -167,21 +178,39 @@ impl Drop for TestServer {
     }
 }
 
-/// The body of a response as JSON, with its status.
+/// The body of a response as FHIR JSON, with its status. Every FHIR JSON
+/// body a test reads goes through here: it must say
+/// `application/fhir+json` and be valid against the official R4 JSON
+/// schema (resources, Bundles and OperationOutcomes alike).
 pub async fn json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
+    let content_type = content_type(&response);
     let text = response.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let value = fhir_json(&text);
+    assert!(
+        content_type.starts_with("application/fhir+json"),
+        "a {status} answer with content type {content_type:?}, not application/fhir+json: {text}"
+    );
     (status, value)
 }
 
-/// Asserts an OperationOutcome with `status`.
+/// FHIR JSON text parsed and checked against the R4 JSON schema.
+pub fn fhir_json(text: &str) -> Value {
+    let value = serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    schema::assert_valid(&value);
+    value
+}
+
+/// The `Content-Type` of a response ("" when there is none).
+pub fn content_type(response: &Response) -> String {
+    response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+/// Asserts an OperationOutcome with `status` (valid R4, as [`json`] checks).
 pub async fn expect_outcome(response: Response, status: u16) -> Value {
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
     let (got, body) = json(response).await;
     assert_eq!(got, status, "{body}");
     assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
-    assert!(content_type.unwrap_or_default().starts_with("application/fhir+json"));
     body
 }
 
@@ -216,7 +245,8 @@ macro_rules! on_both_databases {
     };
 }
 
-/// Creates a resource on the default tenant and returns it as stored.
+/// Creates a resource on the default tenant and returns it as stored
+/// (checked as [`json`] checks every body).
 pub async fn create(server: &TestServer, token: &str, resource: Value) -> Value {
     let resource_type = resource["resourceType"].as_str().unwrap().to_owned();
     let response = server
@@ -231,12 +261,13 @@ pub async fn create(server: &TestServer, token: &str, resource: Value) -> Value 
     body
 }
 
-/// A GET on the default tenant, answered as JSON.
+/// A GET on the default tenant, answered as FHIR JSON (checked by [`json`]).
 pub async fn get(server: &TestServer, token: &str, path: &str) -> (u16, Value) {
     json(server.request(Method::GET, path, token).send().await.unwrap()).await
 }
 
-/// POSTs a Bundle (transaction or batch) to the default tenant's base.
+/// POSTs a Bundle (transaction or batch) to the default tenant's base; read
+/// the answer with [`json`] or [`expect_outcome`].
 pub async fn post_bundle(server: &TestServer, token: &str, bundle: &Value) -> Response {
     server
         .client
