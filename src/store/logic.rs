@@ -133,48 +133,31 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
 
     async fn search(&self, tenant: &TenantCode, search: &SearchRequest, visibility: &Visibility) -> Result<SearchPage> {
         let filter = sql::search_filter(B::DIALECT, tenant, search, visibility);
-        let total = match self.fetch_optional(sql::search_count(&filter)).await? {
-            Some(row) => row.int(0)? as u64,
-            None => 0,
-        };
-        let wants_entries = search.count > 0 && !search.summary_count;
-        if !wants_entries || search.offset >= total {
+        if search.count == 0 || search.summary_count {
+            let total = match self.fetch_optional(sql::search_count(&filter)).await? {
+                Some(row) => row.int(0)? as u64,
+                None => 0,
+            };
             return Ok(SearchPage { total, resources: Vec::new(), snapshot: None });
         }
-        if search.offset > 0 || total <= u64::from(search.count) {
-            let rows = self.backend.fetch_all(sql::search_page(&filter, search)).await?;
-            let resources = rows.into_iter().map(stored).collect::<Result<_>>()?;
-            return Ok(SearchPage { total, resources, snapshot: None });
-        }
-        // More than one page: keep the whole ordered result as of now.
-        let snapshot = uuid::Uuid::new_v4().simple().to_string();
-        let now = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.backend.begin_write().await?;
-        if snapshot.starts_with('0') {
-            // Expired snapshots are cleared now and then, not on every search.
-            tx.execute(self.sql(
-                "DELETE FROM search_snapshot_entry WHERE snapshot_id IN (SELECT id FROM search_snapshot WHERE expires_at < ?)",
-                vec![now.into()],
-            ))
-            .await?;
-            tx.execute(self.sql("DELETE FROM search_snapshot WHERE expires_at < ?", vec![now.into()])).await?;
-        }
-        let total = tx.execute(sql::insert_snapshot_entries(&filter, search, &snapshot)).await?;
-        tx.execute(self.sql(
-            "INSERT INTO search_snapshot (id, tenant, resource_type, total, expires_at) VALUES (?, ?, ?, ?, ?)",
-            vec![
-                snapshot.as_str().into(),
-                tenant.as_str().into(),
-                search.resource_type.as_str().into(),
-                (total as i64).into(),
-                (now + super::SNAPSHOT_LIFETIME_MILLIS).into(),
-            ],
-        ))
-        .await?;
-        tx.commit().await?;
-        let page = sql::snapshot_page(B::DIALECT, tenant, &snapshot, 0, search.count, visibility);
-        let resources = self.backend.fetch_all(page).await?.into_iter().map(stored).collect::<Result<_>>()?;
-        Ok(SearchPage { total, resources, snapshot: Some(snapshot) })
+        // The whole ordered result as keys: its length is the total, and
+        // when it spans more than this page it becomes the snapshot.
+        let keys = self
+            .backend
+            .fetch_all(sql::search_keys(&filter, search))
+            .await?
+            .iter()
+            .map(|row| row.int(0))
+            .collect::<Result<Vec<i64>>>()?;
+        let total = keys.len() as u64;
+        let page = page_of(&keys, search.offset, search.count);
+        let resources = self.current_in_order(tenant, search.resource_type, page, visibility).await?;
+        let snapshot = if search.offset == 0 && total > u64::from(search.count) {
+            Some(self.keep_snapshot(tenant, search.resource_type, &keys).await?)
+        } else {
+            None
+        };
+        Ok(SearchPage { total, resources, snapshot })
     }
 
     async fn snapshot_page(
@@ -187,7 +170,7 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
         visibility: &Visibility,
     ) -> Result<SearchPage> {
         let meta = self.sql(
-            "SELECT total FROM search_snapshot WHERE id = ? AND tenant = ? AND resource_type = ? AND expires_at > ?",
+            "SELECT total, entries FROM search_snapshot WHERE id = ? AND tenant = ? AND resource_type = ? AND expires_at > ?",
             vec![
                 snapshot.into(),
                 tenant.as_str().into(),
@@ -200,8 +183,8 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             .await?
             .ok_or_else(|| Error::new(ErrorKind::NotFound, "this search has expired or is not known; run it again"))?;
         let total = row.int(0)? as u64;
-        let page = sql::snapshot_page(B::DIALECT, tenant, snapshot, offset, count, visibility);
-        let resources = self.backend.fetch_all(page).await?.into_iter().map(stored).collect::<Result<_>>()?;
+        let keys = parse_keys(row.text(1)?)?;
+        let resources = self.current_in_order(tenant, resource_type, page_of(&keys, offset, count), visibility).await?;
         Ok(SearchPage { total, resources, snapshot: Some(snapshot.to_owned()) })
     }
 
@@ -289,6 +272,72 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             .await?;
         Ok(ChangeNumber(row.map(|r| r.int(0)).transpose()?.unwrap_or(0)))
     }
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// The current versions of the resources with these keys, in the order
+    /// of the keys; deleted and no longer visible ones are left out.
+    async fn current_in_order(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        keys: &[i64],
+        visibility: &Visibility,
+    ) -> Result<Vec<StoredResource>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = sql::current_by_keys(B::DIALECT, tenant, resource_type.as_str(), keys, visibility);
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for row in self.backend.fetch_all(sql).await? {
+            let key = row.int(8)?;
+            found.insert(key, stored(row)?);
+        }
+        Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
+    }
+
+    /// Keeps the ordered keys of a search for its later pages; returns the
+    /// snapshot's id. Expired snapshots are cleared now and then.
+    async fn keep_snapshot(&self, tenant: &TenantCode, resource_type: ResourceType, keys: &[i64]) -> Result<String> {
+        let snapshot = uuid::Uuid::new_v4().simple().to_string();
+        let now = chrono::Utc::now().timestamp_millis();
+        let entries = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut tx = self.backend.begin_write().await?;
+        if snapshot.starts_with('0') {
+            tx.execute(self.sql("DELETE FROM search_snapshot WHERE expires_at < ?", vec![now.into()])).await?;
+        }
+        tx.execute(self.sql(
+            "INSERT INTO search_snapshot (id, tenant, resource_type, total, expires_at, entries) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![
+                snapshot.as_str().into(),
+                tenant.as_str().into(),
+                resource_type.as_str().into(),
+                (keys.len() as i64).into(),
+                (now + super::SNAPSHOT_LIFETIME_MILLIS).into(),
+                entries.into(),
+            ],
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(snapshot)
+    }
+}
+
+/// The keys at positions `offset..offset + count`.
+fn page_of(keys: &[i64], offset: u64, count: u32) -> &[i64] {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(keys.len());
+    let end = start.saturating_add(count as usize).min(keys.len());
+    &keys[start..end]
+}
+
+fn parse_keys(entries: &str) -> Result<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    entries
+        .split(',')
+        .map(|key| key.parse().map_err(|_| Error::new(ErrorKind::Internal, "a search snapshot is damaged")))
+        .collect()
 }
 
 /// The current state of a resource as a write sees it.
@@ -636,5 +685,28 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()]))
             .await?;
         tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_of_keys() {
+        let keys = [5, 3, 9, 1, 7];
+        assert_eq!(page_of(&keys, 0, 2), [5, 3]);
+        assert_eq!(page_of(&keys, 4, 2), [7]);
+        assert_eq!(page_of(&keys, 5, 2), [] as [i64; 0]);
+        assert_eq!(page_of(&keys, u64::MAX, u32::MAX), [] as [i64; 0]);
+    }
+
+    #[test]
+    fn snapshot_entries_round_trip() {
+        let keys = [12, 7, 40_000_000_000];
+        let entries = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        assert_eq!(parse_keys(&entries).unwrap(), keys);
+        assert_eq!(parse_keys("").unwrap(), [] as [i64; 0]);
+        assert!(parse_keys("1,x").is_err());
     }
 }

@@ -75,6 +75,13 @@ pub(crate) const CURRENT_COLUMNS: &str =
 
 /// The `FROM ... WHERE ...` of a search: tenant, type, not deleted, the
 /// visibility and every clause.
+///
+/// A search starts from its most selective clause when it has one (a
+/// reference, a code, an exact string): the index rows of that clause
+/// drive the query, and every clause is then checked per resource with an
+/// index probe. Without one, the resources of the type are scanned. On
+/// SQLite, `CROSS JOIN` fixes that order (its planner has no statistics
+/// unless `ANALYZE` ran); PostgreSQL's planner chooses with its statistics.
 pub(crate) fn search_filter(
     dialect: Dialect,
     tenant: &TenantCode,
@@ -82,15 +89,51 @@ pub(crate) fn search_filter(
     visibility: &Visibility,
 ) -> Sql {
     let mut filter = Sql::new(dialect);
-    filter.push(" FROM resource r WHERE r.tenant = ").bind(tenant.as_str());
+    filter.push(" FROM ");
+    if let Some(driver) = driving_condition(search) {
+        push_driver(&mut filter, tenant, search, driver);
+        filter.push(if dialect == Dialect::Sqlite { " CROSS JOIN" } else { " JOIN" });
+        filter.push(" resource r ON r.pk = d.resource_pk");
+    } else {
+        filter.push("resource r");
+    }
+    filter.push(" WHERE r.tenant = ").bind(tenant.as_str());
     filter.push(" AND r.resource_type = ").bind(search.resource_type.as_str());
     filter.push(" AND r.deleted = FALSE");
     push_visibility(&mut filter, visibility);
     for clause in &search.clauses {
         filter.push(" AND ");
-        push_clause(&mut filter, tenant, search, clause);
+        push_clause(&mut filter, clause);
     }
     filter
+}
+
+/// The condition a search starts from: the first clause, by kind, that
+/// has one equality condition on the index (references first: a search
+/// within one client's records is the common case and the narrowest).
+fn driving_condition(search: &SearchRequest) -> Option<&Condition> {
+    let single = || search.clauses.iter().filter(|c| c.any_of.len() == 1).map(|c| &c.any_of[0]);
+    single()
+        .find(|c| matches!(c, Condition::Reference { .. }))
+        .or_else(|| single().find(|c| matches!(c, Condition::Token { code: Some(_), .. })))
+        .or_else(|| single().find(|c| matches!(c, Condition::StringExact { .. })))
+}
+
+/// `(SELECT DISTINCT resource_pk FROM <index> WHERE ...) d`
+fn push_driver(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, condition: &Condition) {
+    let mut from = |table: &str, param: &str| {
+        sql.push("(SELECT DISTINCT resource_pk FROM ").push(table).push(" WHERE tenant = ").bind(tenant.as_str());
+        sql.push(" AND resource_type = ").bind(search.resource_type.as_str());
+        sql.push(" AND param = ").bind(param);
+    };
+    match condition {
+        Condition::Reference { param, .. } => from("search_reference", param),
+        Condition::Token { param, .. } => from("search_token", param),
+        Condition::StringExact { param, .. } => from("search_string", param),
+        _ => unreachable!("only these conditions drive a search"),
+    }
+    push_index_terms(sql, condition);
+    sql.push(") d");
 }
 
 /// `SELECT COUNT(*)` of a search.
@@ -101,49 +144,39 @@ pub(crate) fn search_count(filter: &Sql) -> Sql {
     count
 }
 
-/// One page of a search by position, without a snapshot.
-pub(crate) fn search_page(filter: &Sql, search: &SearchRequest) -> Sql {
-    let mut page = Sql::new(filter.dialect);
-    page.push("SELECT ").push(CURRENT_COLUMNS);
-    append(&mut page, filter);
-    page.push(" ORDER BY ");
-    append(&mut page, &order_by(filter.dialect, search));
-    page.push(" LIMIT ").bind(i64::from(search.count)).push(" OFFSET ").bind(search.offset as i64);
-    page
+/// The keys of every match of a search, in the search's order.
+pub(crate) fn search_keys(filter: &Sql, search: &SearchRequest) -> Sql {
+    let mut keys = Sql::new(filter.dialect);
+    keys.push("SELECT r.pk");
+    append(&mut keys, filter);
+    keys.push(" ORDER BY ");
+    append(&mut keys, &order_by(filter.dialect, search));
+    keys
 }
 
-/// Stores the whole ordered result of a search as a snapshot.
-pub(crate) fn insert_snapshot_entries(filter: &Sql, search: &SearchRequest, snapshot_id: &str) -> Sql {
-    let mut insert = Sql::new(filter.dialect);
-    insert.push("INSERT INTO search_snapshot_entry (snapshot_id, position, resource_pk) SELECT ").bind(snapshot_id);
-    insert.push(", ROW_NUMBER() OVER (ORDER BY ");
-    append(&mut insert, &order_by(filter.dialect, search));
-    insert.push("), r.pk");
-    append(&mut insert, filter);
-    insert
-}
-
-/// A page of a snapshot: current versions, deleted ones left out, and the
-/// visibility applied again.
-pub(crate) fn snapshot_page(
+/// The current versions of the resources with these keys, of one type and
+/// tenant, deleted ones left out and the visibility applied again; the key
+/// is the last column.
+pub(crate) fn current_by_keys(
     dialect: Dialect,
     tenant: &TenantCode,
-    snapshot_id: &str,
-    offset: u64,
-    count: u32,
+    resource_type: &str,
+    keys: &[i64],
     visibility: &Visibility,
 ) -> Sql {
-    let mut page = Sql::new(dialect);
-    page.push("SELECT ").push(CURRENT_COLUMNS);
-    page.push(" FROM search_snapshot_entry s JOIN resource r ON r.pk = s.resource_pk WHERE s.snapshot_id = ")
-        .bind(snapshot_id);
-    page.push(" AND s.position > ").bind(offset as i64);
-    page.push(" AND s.position <= ").bind(offset as i64 + i64::from(count));
-    page.push(" AND r.tenant = ").bind(tenant.as_str());
-    page.push(" AND r.deleted = FALSE");
-    push_visibility(&mut page, visibility);
-    page.push(" ORDER BY s.position");
-    page
+    let mut sql = Sql::new(dialect);
+    sql.push("SELECT ").push(CURRENT_COLUMNS).push(", r.pk FROM resource r WHERE r.pk IN (");
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*key);
+    }
+    sql.push(") AND r.tenant = ").bind(tenant.as_str());
+    sql.push(" AND r.resource_type = ").bind(resource_type);
+    sql.push(" AND r.deleted = FALSE");
+    push_visibility(&mut sql, visibility);
+    sql
 }
 
 /// The sort keys, then the primary key, so that the order is total.
@@ -233,22 +266,22 @@ pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility) {
     sql.push(")");
 }
 
-fn push_clause(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, clause: &Clause) {
+fn push_clause(sql: &mut Sql, clause: &Clause) {
     sql.push("(");
     for (i, condition) in clause.any_of.iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
-        push_condition(sql, tenant, search, condition);
+        push_condition(sql, condition);
     }
     sql.push(")");
 }
 
-fn push_condition(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, condition: &Condition) {
-    let index_subquery = |sql: &mut Sql, table: &str, param: &str| {
-        sql.push("r.pk IN (SELECT resource_pk FROM ").push(table).push(" WHERE tenant = ").bind(tenant.as_str());
-        sql.push(" AND resource_type = ").bind(search.resource_type.as_str());
-        sql.push(" AND param = ").bind(param);
+/// One condition as a check of one resource `r`: an `EXISTS` probe of the
+/// index rows of that resource and parameter.
+fn push_condition(sql: &mut Sql, condition: &Condition) {
+    let probe = |sql: &mut Sql, table: &str, param: &str| {
+        sql.push("EXISTS (SELECT 1 FROM ").push(table).push(" x WHERE x.resource_pk = r.pk AND x.param = ").bind(param);
     };
     match condition {
         Condition::Id(id) => {
@@ -259,54 +292,27 @@ fn push_condition(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, co
             push_date_predicate(sql, "r.last_updated", "(r.last_updated + 1)", *prefix, *range);
             sql.push(")");
         }
-        Condition::Token { param, system, code } => {
-            index_subquery(sql, "search_token", param);
-            if let Some(code) = code {
-                sql.push(" AND code = ").bind(code.as_str());
-            }
-            match system {
-                TokenSystem::Any => {}
-                TokenSystem::NoSystem => {
-                    sql.push(" AND system = ''");
-                }
-                TokenSystem::Exactly(system) => {
-                    sql.push(" AND system = ").bind(system.as_str());
-                }
-            }
+        Condition::Token { param, .. } | Condition::TokenText { param, .. } => {
+            probe(sql, "search_token", param);
+            push_index_terms(sql, condition);
             sql.push(")");
         }
-        Condition::Reference { param, target_type, id } => {
-            index_subquery(sql, "search_reference", param);
-            sql.push(" AND target_id = ").bind(id.as_str());
-            if let Some(target_type) = target_type {
-                sql.push(" AND target_type = ").bind(target_type.as_str());
-            }
+        Condition::Reference { param, .. } => {
+            probe(sql, "search_reference", param);
+            push_index_terms(sql, condition);
             sql.push(")");
         }
-        Condition::Date { param, prefix, range } => {
-            index_subquery(sql, "search_date", param);
-            sql.push(" AND (");
-            push_date_predicate(sql, "low", "high", *prefix, *range);
-            sql.push("))");
+        Condition::Date { param, .. } => {
+            probe(sql, "search_date", param);
+            push_index_terms(sql, condition);
+            sql.push(")");
         }
-        Condition::String { param, starts_with } => {
-            index_subquery(sql, "search_string", param);
-            let pattern = format!("{}%", escape_like(starts_with));
-            sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\')");
-        }
-        Condition::StringContains { param, contains } => {
-            index_subquery(sql, "search_string", param);
-            let pattern = format!("%{}%", escape_like(contains));
-            sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\')");
-        }
-        Condition::StringExact { param, value } => {
-            index_subquery(sql, "search_string", param);
-            sql.push(" AND exact = ").bind(value.as_str()).push(")");
-        }
-        Condition::TokenText { param, starts_with } => {
-            index_subquery(sql, "search_token", param);
-            let pattern = format!("{}%", escape_like(starts_with));
-            sql.push(" AND text LIKE ").bind(pattern).push(" ESCAPE '\\')");
+        Condition::String { param, .. }
+        | Condition::StringContains { param, .. }
+        | Condition::StringExact { param, .. } => {
+            probe(sql, "search_string", param);
+            push_index_terms(sql, condition);
+            sql.push(")");
         }
         Condition::NoneOf(conditions) => {
             sql.push("NOT (");
@@ -314,7 +320,7 @@ fn push_condition(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, co
                 if i > 0 {
                     sql.push(" OR ");
                 }
-                push_condition(sql, tenant, search, condition);
+                push_condition(sql, condition);
             }
             sql.push(")");
         }
@@ -328,13 +334,61 @@ fn push_condition(sql: &mut Sql, tenant: &TenantCode, search: &SearchRequest, co
             if *missing {
                 sql.push("NOT ");
             }
-            index_subquery(sql, table, param);
+            probe(sql, table, param);
             if *kind == SearchParamKind::Token {
                 // Rows that only carry a concept's text are not values.
                 sql.push(" AND code <> ''");
             }
             sql.push(")");
         }
+    }
+}
+
+/// The terms on one index row (after its parameter) that a condition
+/// requires, each starting with ` AND`; columns unqualified.
+fn push_index_terms(sql: &mut Sql, condition: &Condition) {
+    match condition {
+        Condition::Token { system, code, .. } => {
+            if let Some(code) = code {
+                sql.push(" AND code = ").bind(code.as_str());
+            }
+            match system {
+                TokenSystem::Any => {}
+                TokenSystem::NoSystem => {
+                    sql.push(" AND system = ''");
+                }
+                TokenSystem::Exactly(system) => {
+                    sql.push(" AND system = ").bind(system.as_str());
+                }
+            }
+        }
+        Condition::TokenText { starts_with, .. } => {
+            let pattern = format!("{}%", escape_like(starts_with));
+            sql.push(" AND text LIKE ").bind(pattern).push(" ESCAPE '\\'");
+        }
+        Condition::Reference { target_type, id, .. } => {
+            sql.push(" AND target_id = ").bind(id.as_str());
+            if let Some(target_type) = target_type {
+                sql.push(" AND target_type = ").bind(target_type.as_str());
+            }
+        }
+        Condition::Date { prefix, range, .. } => {
+            sql.push(" AND (");
+            push_date_predicate(sql, "low", "high", *prefix, *range);
+            sql.push(")");
+        }
+        Condition::String { starts_with, .. } => {
+            let pattern = format!("{}%", escape_like(starts_with));
+            sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\'");
+        }
+        Condition::StringContains { contains, .. } => {
+            let pattern = format!("%{}%", escape_like(contains));
+            sql.push(" AND value LIKE ").bind(pattern).push(" ESCAPE '\\'");
+        }
+        Condition::StringExact { value, .. } => {
+            sql.push(" AND exact = ").bind(value.as_str());
+        }
+        Condition::Id(_) | Condition::LastUpdated { .. } | Condition::NoneOf(_) | Condition::Missing { .. } => {}
     }
 }
 
@@ -412,6 +466,36 @@ mod tests {
         append(&mut a, &b);
         assert_eq!(a.text, "x = $1 AND y = $2 AND z = $3");
         assert_eq!(a.binds, [1.into(), 2.into(), 3.into()]);
+    }
+
+    fn filter(dialect: Dialect, resource_type: crate::fhir::ResourceType, query: &[(&str, &str)]) -> String {
+        let params: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let search =
+            crate::search::parse(resource_type, &params, crate::search::Handling::Strict, Default::default()).unwrap();
+        let tenant = TenantCode::parse("t").unwrap();
+        search_filter(dialect, &tenant, &search, &Visibility::Everything).text
+    }
+
+    #[test]
+    fn searches_start_from_their_most_selective_clause() {
+        use crate::fhir::ResourceType::{Appointment, Observation, Patient};
+        let text = filter(
+            Dialect::Sqlite,
+            Observation,
+            &[("date", "ge2024"), ("code", "http://loinc.org|29463-7"), ("patient", "p1")],
+        );
+        assert!(
+            text.starts_with(" FROM (SELECT DISTINCT resource_pk FROM search_reference WHERE tenant = ? AND resource_type = ? AND param = ? AND target_id = ? AND target_type = ?) d CROSS JOIN resource r"),
+            "{text}"
+        );
+        let text = filter(Dialect::Postgres, Observation, &[("date", "ge2024"), ("code", "http://loinc.org|29463-7")]);
+        assert!(text.starts_with(" FROM (SELECT DISTINCT resource_pk FROM search_token WHERE"), "{text}");
+        assert!(text.contains(") d JOIN resource r ON"), "{text}");
+        // Several values (OR) or only ranges: the type is scanned.
+        let text = filter(Dialect::Sqlite, Appointment, &[("patient", "p1,p2"), ("date", "ge2024")]);
+        assert!(text.starts_with(" FROM resource r WHERE"), "{text}");
+        let text = filter(Dialect::Sqlite, Patient, &[("name", "jan")]);
+        assert!(text.starts_with(" FROM resource r WHERE"), "{text}");
     }
 
     #[test]

@@ -133,10 +133,11 @@ pub async fn perform(
 fn snapshot_link(base: &str, request: &SearchRequest, snapshot: &str, offset: u64) -> String {
     let mut link =
         format!("{base}/{}?_snapshot={snapshot}&_count={}&_offset={offset}", request.resource_type, request.count);
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(elements) = &request.elements {
-        query.append_pair("_elements", &elements.join(","));
+        // Element names are letters and digits only.
+        link.push_str(&format!("&_elements={}", elements.join(",")));
     }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
     for inclusion in &request.inclusions {
         query.append_pair(inclusion.param_name(), &inclusion.value());
     }

@@ -62,8 +62,41 @@ async fn transaction(
     state: &AppState,
     context: &RequestContext,
     headers: &HeaderMap,
-    mut entries: Vec<Value>,
+    entries: Vec<Value>,
 ) -> Result<Response, ApiError> {
+    // Checking and preparing hundreds of entries is CPU work: it runs off
+    // the request threads, so that the time limit and other requests go on.
+    let planning_context = context.clone();
+    let TransactionPlan { indices, ops, reads } =
+        tokio::task::spawn_blocking(move || plan_transaction(&planning_context, entries))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
+    let outcomes = state.store().write(&context.tenant, ops, context.received_at).await?;
+
+    let mut responses: Vec<Option<Entry>> = (0..indices.len() + reads.len()).map(|_| None).collect();
+    let base = state.fhir_base(&context.tenant);
+    for (index, outcome) in indices.into_iter().zip(outcomes) {
+        responses[index] = Some(write_entry(&base, outcome));
+    }
+    for (index, request) in reads {
+        responses[index] = Some(read_entry(state, context, headers, request).await?);
+    }
+    let mut bundle = Bundle::new("transaction-response");
+    for entry in responses.into_iter().flatten() {
+        bundle.push(entry);
+    }
+    Ok(fhir_json(StatusCode::OK, bundle.to_json()))
+}
+
+/// The writes of a transaction in the order they are applied (with the
+/// index of each entry), and its reads.
+struct TransactionPlan {
+    indices: Vec<usize>,
+    ops: Vec<WriteOp>,
+    reads: Vec<(usize, EntryRequest)>,
+}
+
+fn plan_transaction(context: &RequestContext, mut entries: Vec<Value>) -> Result<TransactionPlan, ApiError> {
     // Server ids for POST entries, and their fullUrls rewritten everywhere.
     let mut new_ids: Vec<Option<ResourceId>> = Vec::with_capacity(entries.len());
     let mut replacements: HashMap<String, String> = HashMap::new();
@@ -107,22 +140,8 @@ async fn transaction(
             Classification::SameAs(_) => 2,
         },
     });
-    let (indices, ops): (Vec<usize>, Vec<WriteOp>) = writes.into_iter().unzip();
-    let outcomes = state.store().write(&context.tenant, ops, context.received_at).await?;
-
-    let mut responses: Vec<Option<Entry>> = (0..indices.len() + reads.len()).map(|_| None).collect();
-    let base = state.fhir_base(&context.tenant);
-    for (index, outcome) in indices.into_iter().zip(outcomes) {
-        responses[index] = Some(write_entry(&base, outcome));
-    }
-    for (index, request) in reads {
-        responses[index] = Some(read_entry(state, context, headers, request).await?);
-    }
-    let mut bundle = Bundle::new("transaction-response");
-    for entry in responses.into_iter().flatten() {
-        bundle.push(entry);
-    }
-    Ok(fhir_json(StatusCode::OK, bundle.to_json()))
+    let (indices, ops) = writes.into_iter().unzip();
+    Ok(TransactionPlan { indices, ops, reads })
 }
 
 async fn batch(

@@ -20,8 +20,12 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let options = PgConnectOptions::from_str(url).map_err(|e| {
         Error::new(ErrorKind::Invalid, format!("bad PostgreSQL URL '{}'", redact_url(url))).with_source(e)
     })?;
+    // No ping before every query: a broken connection fails its one query
+    // and is dropped, which costs less than a round trip on every request.
     let pool = PgPoolOptions::new()
         .max_connections(16)
+        .min_connections(4)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await

@@ -33,7 +33,15 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
                 .with_source(e)
         })?;
     }
-    let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+    // Readers run side by side (WAL); each connection has a thread of its
+    // own, so more than a few only adds switching on a small machine. No
+    // ping before every query: an embedded connection does not drop.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(2)
+        .test_before_acquire(false)
+        .connect_with(options)
+        .await?;
     sqlx::migrate!("./migrations/sqlite")
         .run(&pool)
         .await
