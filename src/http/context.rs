@@ -35,7 +35,7 @@ impl FromRequestParts<AppState> for RequestContext {
         if !token::looks_like_token(presented) {
             return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid"));
         }
-        let record = state.store().find_token(&token::hash(presented)).await?;
+        let record = state.tokens().find(&token::hash(presented)).await?;
         let now = chrono::Utc::now();
         let record = match record {
             Some(r) if !r.revoked && r.expires_at > now.timestamp_millis() && r.tenant == tenant => r,

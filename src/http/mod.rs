@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+use crate::auth::cache::TokenCache;
 use crate::config::Config;
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::format_instant;
@@ -39,13 +40,15 @@ pub struct AppState {
 struct Inner {
     config: Config,
     store: Arc<dyn Store>,
+    tokens: TokenCache,
     started_at: String,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         let started_at = format_instant(chrono::Utc::now());
-        AppState { inner: Arc::new(Inner { config, store, started_at }) }
+        let tokens = TokenCache::new(Arc::clone(&store));
+        AppState { inner: Arc::new(Inner { config, store, tokens, started_at }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -54,6 +57,11 @@ impl AppState {
 
     pub fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// Access tokens, looked up through the cache.
+    pub fn tokens(&self) -> &TokenCache {
+        &self.inner.tokens
     }
 
     /// `{public base}/{tenant}/fhir`

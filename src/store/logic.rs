@@ -684,7 +684,13 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         let mut tx = self.backend.begin_write().await?;
         tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()]))
             .await?;
+        tx.execute(self.sql("UPDATE access_epoch SET epoch = epoch + 1 WHERE id = 1", vec![])).await?;
         tx.commit().await
+    }
+
+    async fn access_epoch(&self) -> Result<i64> {
+        let row = self.fetch_optional(self.sql("SELECT epoch FROM access_epoch WHERE id = 1", vec![])).await?;
+        row.ok_or_else(|| Error::new(ErrorKind::Internal, "the access epoch is missing"))?.int(0)
     }
 }
 

@@ -225,7 +225,10 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     /// The token with this hash, if any (expired and revoked ones too).
     async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
+    /// Revokes the token and bumps the access epoch, in one transaction.
     async fn revoke_token(&self, token_hash: &str) -> Result<()>;
+    /// A number that grows with every revocation.
+    async fn access_epoch(&self) -> Result<i64>;
 }
 
 /// Everything the gateway stores.

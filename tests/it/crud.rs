@@ -258,6 +258,32 @@ async fn slow_requests_time_out_and_write_nothing(db: Db) {
     );
 }
 
+/// Tokens are kept in memory between requests; a revocation on another
+/// instance (a second connection pool on the same database) still stops
+/// the token on the very next request, while other tokens go on working.
+async fn revoked_tokens_are_refused_at_once(db: Db) {
+    let server = TestServer::start(db).await;
+    let revoked = server.token(TENANT, "system/*.rs").await;
+    let other = server.token(TENANT, "system/*.rs").await;
+    let other_instance = server.db.open().await;
+    for round in 0..3 {
+        // Sent together, so that they share the checks of the epoch.
+        let mut requests = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let token = if i % 2 == 0 { &revoked } else { &other };
+            requests.spawn(server.request(Method::GET, "Patient?_summary=count", token).send());
+        }
+        for response in requests.join_all().await {
+            assert_eq!(response.unwrap().status(), 200, "round {round}");
+        }
+    }
+    other_instance.revoke_token(&zorgpoort::auth::token::hash(&revoked)).await.unwrap();
+    let response = server.request(Method::GET, "Patient?_summary=count", &revoked).send().await.unwrap();
+    expect_outcome(response, 401).await;
+    let response = server.request(Method::GET, "Patient?_summary=count", &other).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
 async fn tenants_are_isolated(db: Db) {
     let server = TestServer::start(db).await;
     let ours = server.token(TENANT, "system/*.cruds").await;
@@ -305,6 +331,7 @@ async fn cors_for_browser_apps(db: Db) {
 }
 
 crate::on_both_databases!(
+    revoked_tokens_are_refused_at_once,
     versions_and_history,
     delete_then_read_is_gone,
     errors_are_operation_outcomes,

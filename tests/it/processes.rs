@@ -88,6 +88,22 @@ async fn cli_beside_a_running_server(db: Db) {
     let refused = client.get(format!("{base}/Patient")).bearer_auth("zpat_wrong").send().await.unwrap();
     expect_outcome(refused, 401).await;
 
+    // Revoked by another process: refused from the very next request,
+    // although the server has the token in its cache by now.
+    let accepted = client.get(format!("{base}/Patient")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(accepted.status(), 200);
+    let mut revoke = zorgpoort(&test_db.url, port, dir.path())
+        .args(["token", "revoke"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut revoke.stdin.take().unwrap(), format!("{token}\n").as_bytes()).unwrap();
+    let revoked = revoke.wait_with_output().unwrap();
+    assert!(revoked.status.success());
+    let refused = client.get(format!("{base}/Patient")).bearer_auth(&token).send().await.unwrap();
+    expect_outcome(refused, 401).await;
+
     // SIGTERM: a clean exit with code 0.
     let status = terminate(&mut server);
     assert_eq!(status.code(), Some(0));

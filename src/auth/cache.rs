@@ -1,0 +1,62 @@
+//! Access tokens kept in memory between requests, never past a revocation.
+//!
+//! Revoking a token (here, from the CLI, or on another instance) bumps the
+//! access epoch in the database in the same transaction. Every request
+//! reads the epoch, with a read that started after it arrived (shared with
+//! the requests around it, see [`FreshRead`]); a token kept under an older
+//! epoch is looked up again. So a revoked token is refused from the first
+//! request after the revocation committed, wherever it was revoked.
+//!
+//! Entries are keyed by the token's SHA-256, never the token itself.
+//! Unknown and revoked tokens are not kept: guessing fills nothing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::fresh::FreshRead;
+use crate::store::{Error, ErrorKind, Result, Store, TokenRecord};
+
+/// At most this many tokens are kept; when full, the cache starts over.
+const MAX_TOKENS: usize = 20_000;
+
+/// Valid tokens by hash, with the epoch they were read under.
+#[derive(Debug)]
+pub struct TokenCache {
+    store: Arc<dyn Store>,
+    epoch: FreshRead<i64>,
+    tokens: Mutex<HashMap<String, (TokenRecord, i64)>>,
+}
+
+impl TokenCache {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        let reader = Arc::clone(&store);
+        let epoch = FreshRead::new(move || {
+            let store = Arc::clone(&reader);
+            async move { store.access_epoch().await.map_err(|e| e.to_string()) }
+        });
+        TokenCache { store, epoch, tokens: Mutex::new(HashMap::new()) }
+    }
+
+    /// The stored token with this hash as it is now (revoked and expired
+    /// ones included, for the caller to refuse).
+    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        let epoch = self.epoch.get().await.map_err(|e| Error::new(ErrorKind::Unavailable, e))?;
+        if let Some((record, read_under)) = self.tokens.lock().expect("token cache").get(token_hash)
+            && *read_under == epoch
+        {
+            return Ok(Some(record.clone()));
+        }
+        // Read after the epoch: a revocation after this read bumps the epoch
+        // past the one this entry is kept under.
+        let record = self.store.find_token(token_hash).await?;
+        if let Some(record) = record.as_ref().filter(|r| !r.revoked) {
+            let mut tokens = self.tokens.lock().expect("token cache");
+            tokens.retain(|_, (_, read_under)| *read_under == epoch);
+            if tokens.len() >= MAX_TOKENS {
+                tokens.clear();
+            }
+            tokens.insert(token_hash.to_owned(), (record.clone(), epoch));
+        }
+        Ok(record)
+    }
+}
