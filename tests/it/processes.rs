@@ -31,6 +31,32 @@ fn zorgpoort(database_url: &str, port: u16, dir: &std::path::Path) -> Command {
     command
 }
 
+/// A child process that is killed when the test ends before it does (a
+/// failed assertion), so that no server outlives its test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 async fn wait_until_up(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = reqwest::Client::new();
@@ -63,7 +89,8 @@ async fn cli_beside_a_running_server(db: Db) {
     let test_db = TestDb::new(db).await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut server = zorgpoort(&test_db.url, port, dir.path()).arg("serve").stderr(Stdio::piped()).spawn().unwrap();
+    let mut server =
+        Running(zorgpoort(&test_db.url, port, dir.path()).arg("serve").stderr(Stdio::piped()).spawn().unwrap());
     wait_until_up(port, &mut server).await;
 
     // A second process writes (a token, a migration run) while the server runs.
@@ -154,7 +181,7 @@ async fn demo_serves_its_own_data() {
         .arg("demo")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let mut demo = command.spawn().unwrap();
+    let mut demo = Running(command.spawn().unwrap());
     let stdout = BufReader::new(demo.stdout.take().unwrap());
     let lines: Vec<String> =
         stdout.lines().map(Result::unwrap).take_while(|l| !l.contains("Stop with Ctrl-C")).collect();
