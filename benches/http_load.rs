@@ -652,7 +652,7 @@ async fn tidy_database(db: Db, url: &str, schema: &str) {
     }
 }
 
-const CLEAR_SNAPSHOTS: [&str; 2] = ["DELETE FROM search_snapshot_entry", "DELETE FROM search_snapshot"];
+const CLEAR_SNAPSHOTS: [&str; 1] = ["DELETE FROM search_snapshot"];
 
 async fn tidy_sqlite(url: &str) -> Result<(), sqlx::Error> {
     let mut conn = sqlx::SqliteConnection::connect(url).await?;
