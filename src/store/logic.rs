@@ -287,7 +287,7 @@ impl<B: Backend> SqlStore<B> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = sql::current_by_keys(B::DIALECT, tenant, resource_type.as_str(), keys, visibility);
+        let sql = sql::current_by_keys(B::DIALECT, tenant, resource_type, keys, visibility);
         let mut found = std::collections::HashMap::with_capacity(keys.len());
         for row in self.backend.fetch_all(sql).await? {
             let key = row.int(8)?;

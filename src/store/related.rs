@@ -3,7 +3,7 @@
 //! visibility applied inside the query like every search.
 
 use super::Visibility;
-use super::sql::{CURRENT_COLUMNS, Dialect, Sql, push_visibility};
+use super::sql::{CURRENT_COLUMNS, Dialect, Sql, push_list, push_visibility};
 use crate::fhir::{ResourceId, ResourceType, TenantCode};
 
 /// The distinct targets of reference parameter `param` in the current
@@ -81,15 +81,6 @@ pub(crate) fn referencing(
     }
     sql.push(")) ORDER BY r.id LIMIT ").bind(i64::from(limit));
     sql
-}
-
-fn push_list<'a>(sql: &mut Sql, values: impl Iterator<Item = &'a str>) {
-    for (i, value) in values.enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(value);
-    }
 }
 
 #[cfg(test)]

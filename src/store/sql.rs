@@ -5,9 +5,9 @@
 
 use super::row::SqlValue;
 use super::{Visibility, VisibleSlice};
-use crate::fhir::TenantCode;
 use crate::fhir::datetime::TimeRange;
 use crate::fhir::search_param::SearchParamKind;
+use crate::fhir::{ResourceType, TenantCode};
 use crate::search::{Clause, Condition, DatePrefix, SearchRequest, SortField, TokenSystem};
 
 /// The placeholder style of a driver.
@@ -160,23 +160,28 @@ pub(crate) fn search_keys(filter: &Sql, search: &SearchRequest) -> Sql {
 pub(crate) fn current_by_keys(
     dialect: Dialect,
     tenant: &TenantCode,
-    resource_type: &str,
+    resource_type: ResourceType,
     keys: &[i64],
     visibility: &Visibility,
 ) -> Sql {
     let mut sql = Sql::new(dialect);
     sql.push("SELECT ").push(CURRENT_COLUMNS).push(", r.pk FROM resource r WHERE r.pk IN (");
-    for (i, key) in keys.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*key);
-    }
+    push_list(&mut sql, keys.iter().copied());
     sql.push(") AND r.tenant = ").bind(tenant.as_str());
-    sql.push(" AND r.resource_type = ").bind(resource_type);
+    sql.push(" AND r.resource_type = ").bind(resource_type.as_str());
     sql.push(" AND r.deleted = FALSE");
     push_visibility(&mut sql, visibility);
     sql
+}
+
+/// Bound values separated by commas, for `IN (...)`.
+pub(crate) fn push_list<V: Into<SqlValue>>(sql: &mut Sql, values: impl IntoIterator<Item = V>) {
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value);
+    }
 }
 
 /// The sort keys, then the primary key, so that the order is total.
