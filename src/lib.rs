@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use chrono::{DateTime, Utc};
 
 use crate::auth::scope::{Permission, ScopeContext, Scopes};
-use crate::fhir::{ResourceType, TenantCode};
+use crate::fhir::{ChangeNumber, ResourceType, TenantCode};
 use crate::store::Visibility;
 
 /// Who is asking.
@@ -43,6 +43,9 @@ pub struct RequestContext {
     /// The id of this request in logs (`x-request-id`).
     pub request_id: String,
     pub received_at: DateTime<Utc>,
+    /// The tenant's last change number, read after the request arrived:
+    /// what the request sees is at least this current.
+    pub seen_change: ChangeNumber,
 }
 
 /// What a request wants to do with a resource type.
@@ -120,6 +123,7 @@ mod tests {
             remote_addr: None,
             request_id: "r".into(),
             received_at: Utc::now(),
+            seen_change: ChangeNumber(0),
         }
     }
 

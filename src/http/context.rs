@@ -35,7 +35,8 @@ impl FromRequestParts<AppState> for RequestContext {
         if !token::looks_like_token(presented) {
             return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid"));
         }
-        let record = state.tokens().find(&token::hash(presented)).await?;
+        let database = state.freshness().state(&tenant).await?;
+        let record = state.tokens().find(&token::hash(presented), database.access_epoch).await?;
         let now = chrono::Utc::now();
         let record = match record {
             Some(r) if !r.revoked && r.expires_at > now.timestamp_millis() && r.tenant == tenant => r,
@@ -54,6 +55,7 @@ impl FromRequestParts<AppState> for RequestContext {
             remote_addr,
             request_id,
             received_at: now,
+            seen_change: database.last_change,
         })
     }
 }

@@ -20,7 +20,9 @@ use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-use crate::auth::cache::TokenCache;
+use crate::cache::Freshness;
+use crate::cache::resources::{self, ResourceCache};
+use crate::cache::tokens::TokenCache;
 use crate::config::Config;
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::format_instant;
@@ -40,15 +42,19 @@ pub struct AppState {
 struct Inner {
     config: Config,
     store: Arc<dyn Store>,
+    freshness: Freshness,
     tokens: TokenCache,
+    resources: ResourceCache,
     started_at: String,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         let started_at = format_instant(chrono::Utc::now());
+        let freshness = Freshness::new(Arc::clone(&store));
         let tokens = TokenCache::new(Arc::clone(&store));
-        AppState { inner: Arc::new(Inner { config, store, tokens, started_at }) }
+        let resources = ResourceCache::new(Arc::clone(&store), resources::DEFAULT_CAPACITY_BYTES);
+        AppState { inner: Arc::new(Inner { config, store, freshness, tokens, resources, started_at }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -59,9 +65,19 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    /// The database state of a tenant, read after the caller arrived.
+    pub fn freshness(&self) -> &Freshness {
+        &self.inner.freshness
+    }
+
     /// Access tokens, looked up through the cache.
     pub fn tokens(&self) -> &TokenCache {
         &self.inner.tokens
+    }
+
+    /// Current versions by type and id, through the cache.
+    pub fn resources(&self) -> &ResourceCache {
+        &self.inner.resources
     }
 
     /// `{public base}/{tenant}/fhir`

@@ -4,13 +4,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sha2::Digest as _;
 
+use super::batch::{self, INDEX_TABLES, PendingRows};
 use super::related;
 use super::row::{Row, SqlValue};
 use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
 use super::{
-    Error, ErrorKind, HistoryPage, PreparedResource, ResourceStore, Result, SearchPage, StoredResource, TokenRecord,
-    TokenStore, Visibility, WriteOp, WriteOutcome,
+    ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, PreparedResource, ResourceStore, Result, SearchPage,
+    StoredResource, TokenRecord, TokenStore, Visibility, WriteOp, WriteOutcome,
 };
 use crate::fhir::classify::Classification;
 use crate::fhir::datetime::format_instant;
@@ -40,12 +42,41 @@ pub(crate) trait Transaction: Send {
 }
 
 /// The store over a driver.
-#[derive(Debug)]
 pub(crate) struct SqlStore<B> {
-    pub(crate) backend: B,
+    backend: B,
+    /// Snapshots this process wrote lately, by what they hold: the same
+    /// search at the same state reuses one instead of writing it again.
+    recent_snapshots: quick_cache::sync::Cache<SnapshotContent, RecentSnapshot>,
 }
 
+impl<B: std::fmt::Debug> std::fmt::Debug for SqlStore<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// What a snapshot holds: tenant, type and a SHA-256 of its ordered keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SnapshotContent {
+    tenant: TenantCode,
+    resource_type: ResourceType,
+    keys_sha256: [u8; 32],
+}
+
+#[derive(Debug, Clone)]
+struct RecentSnapshot {
+    id: String,
+    expires_at: i64,
+}
+
+/// Snapshots remembered for reuse, per process.
+const RECENT_SNAPSHOTS: usize = 10_000;
+
 impl<B: Backend> SqlStore<B> {
+    pub(crate) fn new(backend: B) -> Self {
+        SqlStore { backend, recent_snapshots: quick_cache::sync::Cache::new(RECENT_SNAPSHOTS) }
+    }
+
     fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
         Sql::statement(B::DIALECT, text, binds)
     }
@@ -257,11 +288,12 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             .await?;
         let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
         let first_change = last - ops.len() as i64 + 1;
-        let mut write = VersionWriter { tx: tx.as_mut(), dialect, tenant, at };
+        let mut write = VersionWriter { tx: tx.as_mut(), dialect, tenant, at, pending: PendingWrites::new() };
         let mut outcomes = Vec::with_capacity(ops.len());
         for (i, op) in ops.into_iter().enumerate() {
             outcomes.push(write.apply(op, ChangeNumber(first_change + i as i64)).await?);
         }
+        write.flush().await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -271,6 +303,52 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             .fetch_optional(self.sql("SELECT last_change FROM tenant WHERE code = ?", vec![tenant.as_str().into()]))
             .await?;
         Ok(ChangeNumber(row.map(|r| r.int(0)).transpose()?.unwrap_or(0)))
+    }
+
+    async fn read_as_of(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+    ) -> Result<(StoredResource, ChangeNumber)> {
+        let text = format!(
+            "SELECT {CURRENT_COLUMNS}, t.last_change FROM resource r JOIN tenant t ON t.code = r.tenant \
+             WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?"
+        );
+        let sql = self.sql(&text, vec![tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
+        let row = self.fetch_optional(sql).await?.ok_or_else(|| not_found(resource_type, id))?;
+        let as_of = ChangeNumber(row.int(8)?);
+        Ok((stored(row)?, as_of))
+    }
+
+    async fn changed_since(&self, tenant: &TenantCode, after: ChangeNumber, limit: u32) -> Result<ChangedSince> {
+        // The last change first: every change up to it has committed (change
+        // numbers are taken under the tenant row's lock), so the list read
+        // next holds all of them.
+        let up_to = self.last_change(tenant).await?;
+        if up_to <= after {
+            return Ok(ChangedSince { resources: Some(Vec::new()), up_to: after });
+        }
+        // A resource changed again after `up_to` is listed too (no upper
+        // bound): its change number is its latest.
+        let sql = self.sql(
+            "SELECT resource_type, id FROM resource WHERE tenant = ? AND change_no > ? LIMIT ?",
+            vec![tenant.as_str().into(), after.0.into(), (i64::from(limit) + 1).into()],
+        );
+        let rows = self.backend.fetch_all(sql).await?;
+        if rows.len() > limit as usize {
+            return Ok(ChangedSince { resources: None, up_to });
+        }
+        let internal = |m: String| Error::new(ErrorKind::Internal, m);
+        let resources = rows
+            .iter()
+            .map(|row| {
+                let resource_type = row.text(0)?.parse::<ResourceType>().map_err(|e| internal(e.to_string()))?;
+                let id = ResourceId::parse(row.text(1)?).map_err(|e| internal(e.to_string()))?;
+                Ok((resource_type, id))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ChangedSince { resources: Some(resources), up_to })
     }
 }
 
@@ -297,11 +375,25 @@ impl<B: Backend> SqlStore<B> {
     }
 
     /// Keeps the ordered keys of a search for its later pages; returns the
-    /// snapshot's id. Expired snapshots are cleared now and then.
+    /// snapshot's id. A snapshot with the same keys written lately by this
+    /// process is reused while it has at least half its lifetime left (the
+    /// keys are all a snapshot holds; access is checked on every page).
+    /// Expired snapshots are cleared now and then.
     async fn keep_snapshot(&self, tenant: &TenantCode, resource_type: ResourceType, keys: &[i64]) -> Result<String> {
-        let snapshot = uuid::Uuid::new_v4().simple().to_string();
         let now = chrono::Utc::now().timestamp_millis();
         let entries = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let content = SnapshotContent {
+            tenant: tenant.clone(),
+            resource_type,
+            keys_sha256: sha2::Sha256::digest(entries.as_bytes()).into(),
+        };
+        if let Some(recent) = self.recent_snapshots.get(&content)
+            && recent.expires_at - now > super::SNAPSHOT_LIFETIME_MILLIS / 2
+        {
+            return Ok(recent.id);
+        }
+        let snapshot = uuid::Uuid::new_v4().simple().to_string();
+        let expires_at = now + super::SNAPSHOT_LIFETIME_MILLIS;
         let mut tx = self.backend.begin_write().await?;
         if snapshot.starts_with('0') {
             tx.execute(self.sql("DELETE FROM search_snapshot WHERE expires_at < ?", vec![now.into()])).await?;
@@ -313,12 +405,13 @@ impl<B: Backend> SqlStore<B> {
                 tenant.as_str().into(),
                 resource_type.as_str().into(),
                 (keys.len() as i64).into(),
-                (now + super::SNAPSHOT_LIFETIME_MILLIS).into(),
+                expires_at.into(),
                 entries.into(),
             ],
         ))
         .await?;
         tx.commit().await?;
+        self.recent_snapshots.insert(content, RecentSnapshot { id: snapshot.clone(), expires_at });
         Ok(snapshot)
     }
 }
@@ -354,6 +447,24 @@ struct VersionWriter<'a> {
     dialect: Dialect,
     tenant: &'a TenantCode,
     at: DateTime<Utc>,
+    pending: PendingWrites,
+}
+
+/// The version and index rows of the transaction, written by
+/// [`VersionWriter::flush`] before it commits (nothing in the transaction
+/// reads them back before then).
+struct PendingWrites {
+    versions: PendingRows,
+    index: [PendingRows; 4],
+}
+
+impl PendingWrites {
+    fn new() -> Self {
+        PendingWrites {
+            versions: PendingRows::new(&batch::RESOURCE_VERSION),
+            index: INDEX_TABLES.map(PendingRows::new),
+        }
+    }
 }
 
 impl VersionWriter<'_> {
@@ -507,8 +618,8 @@ impl VersionWriter<'_> {
                 rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "insert returned no key"))?.int(0)?
             }
         };
-        self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone())).await?;
-        self.insert_index(pk, resource_type, &index).await?;
+        self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone()));
+        self.insert_index(pk, resource_type, &index);
         Ok(StoredResource {
             resource_type,
             id,
@@ -539,12 +650,12 @@ impl VersionWriter<'_> {
         self.tx.execute(sql).await?;
         self.clear_index(current.pk).await?;
         let client_text = previous.client.as_ref().map(|c| c.as_str().to_owned());
-        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category, None).await?;
+        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category, None);
         Ok(StoredResource { version, last_updated, change, content: None, ..previous })
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn insert_version(
+    fn insert_version(
         &mut self,
         pk: i64,
         version: VersionId,
@@ -553,25 +664,32 @@ impl VersionWriter<'_> {
         client: Option<String>,
         category: DataCategory,
         content: Option<String>,
-    ) -> Result<()> {
-        let sql = self.sql(
-            "INSERT INTO resource_version (resource_pk, version, tenant, change_no, last_updated, client_id, category, content) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            vec![
-                pk.into(),
-                version.0.into(),
-                self.tenant.as_str().into(),
-                change.0.into(),
-                last_updated.into(),
-                client.into(),
-                category.code().into(),
-                content.into(),
-            ],
-        );
-        self.tx.execute(sql).await.map(drop)
+    ) {
+        self.pending.versions.push(vec![
+            pk.into(),
+            version.0.into(),
+            self.tenant.as_str().into(),
+            change.0.into(),
+            last_updated.into(),
+            client.into(),
+            category.code().into(),
+            content.into(),
+        ]);
+    }
+
+    /// Writes the pending version and index rows.
+    async fn flush(&mut self) -> Result<()> {
+        self.pending.versions.flush(self.tx, self.dialect).await?;
+        for table in &mut self.pending.index {
+            table.flush(self.tx, self.dialect).await?;
+        }
+        Ok(())
     }
 
     async fn clear_index(&mut self, pk: i64) -> Result<()> {
+        for table in &mut self.pending.index {
+            table.discard(pk);
+        }
         for table in ["search_token", "search_reference", "search_date", "search_string"] {
             let text = format!("DELETE FROM {table} WHERE resource_pk = ?");
             self.tx.execute(self.sql(&text, vec![pk.into()])).await?;
@@ -579,62 +697,27 @@ impl VersionWriter<'_> {
         Ok(())
     }
 
-    async fn insert_index(
-        &mut self,
-        pk: i64,
-        resource_type: ResourceType,
-        index: &crate::fhir::index::SearchIndex,
-    ) -> Result<()> {
+    fn insert_index(&mut self, pk: i64, resource_type: ResourceType, index: &crate::fhir::index::SearchIndex) {
+        let tenant = self.tenant.as_str();
         let common = |param: &str| -> Vec<SqlValue> {
-            vec![pk.into(), self.tenant.as_str().into(), resource_type.as_str().into(), param.into()]
+            vec![pk.into(), tenant.into(), resource_type.as_str().into(), param.into()]
         };
-        let tokens: Vec<Vec<SqlValue>> = index
-            .tokens
-            .iter()
-            .map(|t| {
-                [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat()
-            })
-            .collect();
-        let references: Vec<Vec<SqlValue>> = index
-            .references
-            .iter()
-            .map(|r| [common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat())
-            .collect();
-        let dates: Vec<Vec<SqlValue>> = index
-            .dates
-            .iter()
-            .map(|d| [common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat())
-            .collect();
-        let strings: Vec<Vec<SqlValue>> = index
-            .strings
-            .iter()
-            .map(|s| [common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat())
-            .collect();
-        let base = "resource_pk, tenant, resource_type, param";
-        self.insert_rows("search_token", &format!("{base}, system, code, text"), tokens).await?;
-        self.insert_rows("search_reference", &format!("{base}, target_type, target_id"), references).await?;
-        self.insert_rows("search_date", &format!("{base}, low, high"), dates).await?;
-        self.insert_rows("search_string", &format!("{base}, value, exact"), strings).await
-    }
-
-    /// One multi-row INSERT per table.
-    async fn insert_rows(&mut self, table: &str, columns: &str, rows: Vec<Vec<SqlValue>>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
+        let [tokens, references, dates, strings] = &mut self.pending.index;
+        for t in &index.tokens {
+            tokens.push(
+                [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat(),
+            );
         }
-        let mut sql = Sql::new(self.dialect);
-        sql.push("INSERT INTO ").push(table).push(" (").push(columns).push(") VALUES ");
-        for (i, row) in rows.into_iter().enumerate() {
-            sql.push(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.into_iter().enumerate() {
-                if j > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(value);
-            }
-            sql.push(")");
+        for r in &index.references {
+            references
+                .push([common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat());
         }
-        self.tx.execute(sql).await.map(drop)
+        for d in &index.dates {
+            dates.push([common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat());
+        }
+        for s in &index.strings {
+            strings.push([common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat());
+        }
     }
 }
 
@@ -688,9 +771,14 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         tx.commit().await
     }
 
-    async fn access_epoch(&self) -> Result<i64> {
-        let row = self.fetch_optional(self.sql("SELECT epoch FROM access_epoch WHERE id = 1", vec![])).await?;
-        row.ok_or_else(|| Error::new(ErrorKind::Internal, "the access epoch is missing"))?.int(0)
+    async fn database_state(&self, tenant: &TenantCode) -> Result<DatabaseState> {
+        let sql = self.sql(
+            "SELECT e.epoch, COALESCE((SELECT last_change FROM tenant WHERE code = ?), 0) FROM access_epoch e WHERE e.id = 1",
+            vec![tenant.as_str().into()],
+        );
+        let row = self.fetch_optional(sql).await?;
+        let row = row.ok_or_else(|| Error::new(ErrorKind::Internal, "the access epoch is missing"))?;
+        Ok(DatabaseState { access_epoch: row.int(0)?, last_change: ChangeNumber(row.int(1)?) })
     }
 }
 

@@ -7,6 +7,7 @@
 //! commit order, and with the search values, client and data category of
 //! the version stored as indexed columns.
 
+mod batch;
 mod error;
 mod logic;
 pub mod postgres;
@@ -77,6 +78,19 @@ pub enum WriteOutcome {
         resource_type: ResourceType,
         id: ResourceId,
     },
+}
+
+impl WriteOutcome {
+    /// The change number of the version written or found current.
+    pub fn change(&self) -> Option<ChangeNumber> {
+        match self {
+            WriteOutcome::Created(s)
+            | WriteOutcome::Updated(s)
+            | WriteOutcome::Unchanged(s)
+            | WriteOutcome::Deleted(s) => Some(s.change),
+            WriteOutcome::AlreadyDeleted { .. } => None,
+        }
+    }
 }
 
 /// Which records a query may return: applied inside the query, so that
@@ -200,6 +214,39 @@ pub trait ResourceStore: Send + Sync + std::fmt::Debug {
 
     /// The last change number of the tenant (0 when nothing was written).
     async fn last_change(&self, tenant: &TenantCode) -> Result<ChangeNumber>;
+
+    /// The current version (a tombstone if deleted) with the tenant's last
+    /// change number, read in one statement: the version is current as of
+    /// that change.
+    async fn read_as_of(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        id: &ResourceId,
+    ) -> Result<(StoredResource, ChangeNumber)>;
+
+    /// The resources changed after `after`: at least every change up to
+    /// the change number returned with them (later ones may be listed
+    /// too); `None` when more than `limit`.
+    async fn changed_since(&self, tenant: &TenantCode, after: ChangeNumber, limit: u32) -> Result<ChangedSince>;
+}
+
+/// What [`ResourceStore::changed_since`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedSince {
+    /// The changed resources, or `None` when there were too many to list.
+    pub resources: Option<Vec<(ResourceType, ResourceId)>>,
+    /// The changes listed are those up to and including this one.
+    pub up_to: ChangeNumber,
+}
+
+/// What a request checks its caches against: read after it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatabaseState {
+    /// Grows with every token revocation (on any tenant).
+    pub access_epoch: i64,
+    /// The tenant's last change number.
+    pub last_change: ChangeNumber,
 }
 
 /// An access token as stored: only a hash of the token itself.
@@ -227,8 +274,8 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
     /// Revokes the token and bumps the access epoch, in one transaction.
     async fn revoke_token(&self, token_hash: &str) -> Result<()>;
-    /// A number that grows with every revocation.
-    async fn access_epoch(&self) -> Result<i64>;
+    /// The access epoch and the tenant's last change number, in one read.
+    async fn database_state(&self, tenant: &TenantCode) -> Result<DatabaseState>;
 }
 
 /// Everything the gateway stores.

@@ -10,6 +10,11 @@ pub(crate) enum SqlValue {
     Int(i64),
     Text(String),
     Bool(bool),
+    /// A column of integers, bound as one PostgreSQL array
+    /// (`store::batch`); SQLite has no arrays and gets it as JSON text.
+    Ints(Vec<Option<i64>>),
+    /// A column of texts, like [`SqlValue::Ints`].
+    Texts(Vec<Option<String>>),
 }
 
 impl From<i64> for SqlValue {

@@ -2,6 +2,7 @@
 //! that touches a store runs on SQLite and on PostgreSQL.
 //!
 //! - `store`: the store conformance suite, on the `Store` trait directly.
+//! - `cache`: caches never outlive a change made anywhere; shared snapshots.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
 //! - `search`: every supported parameter and prefix, matching and not.
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
@@ -17,6 +18,7 @@
 
 mod common;
 
+mod cache;
 mod conformance;
 mod crud;
 mod formats;

@@ -208,6 +208,37 @@ async fn tokens_are_stored_as_hashes(db: Db) {
     assert!(store.find_token(&zorgpoort::auth::token::hash("other")).await.unwrap().is_none());
 }
 
+/// A resource written twice in one transaction is found by what it holds
+/// last, once; every version is kept.
+async fn a_resource_written_twice_in_one_write_is_indexed_once(db: Db) {
+    let db = TestDb::new(db).await;
+    let store = db.open().await;
+    let patient = ResourceId::generate();
+    let (id, create_op) = create(observation(&patient, 1));
+    let mut later = observation(&patient, 2);
+    later["code"]["coding"][0]["code"] = json!("8302-2");
+    later["id"] = json!(id.as_str());
+    let update = WriteOp::Update {
+        resource: store::prepare(ResourceType::Observation, id.clone(), later).unwrap(),
+        if_match: None,
+    };
+    write(store.as_ref(), vec![create_op, update]).await.unwrap();
+    let everyone = Visibility::Everything;
+    let weight = [("code", "http://loinc.org|29463-7")];
+    let height = [("code", "http://loinc.org|8302-2")];
+    assert_eq!(search(store.as_ref(), ResourceType::Observation, &weight, &everyone).await, (0, vec![]));
+    assert_eq!(search(store.as_ref(), ResourceType::Observation, &height, &everyone).await, (1, vec![id.to_string()]));
+    let dated = [("date", "2024-03-02")];
+    assert_eq!(search(store.as_ref(), ResourceType::Observation, &dated, &everyone).await.0, 1);
+    let history = store.history(&tenant(), ResourceType::Observation, &id, 10, 0).await.unwrap();
+    assert_eq!(history.versions.iter().map(|v| v.version.0).collect::<Vec<_>>(), vec![2, 1]);
+
+    write(store.as_ref(), vec![WriteOp::Delete { resource_type: ResourceType::Observation, id: id.clone() }])
+        .await
+        .unwrap();
+    assert_eq!(search(store.as_ref(), ResourceType::Observation, &height, &everyone).await.0, 0);
+}
+
 crate::on_both_databases!(
     versions_and_change_numbers,
     a_failed_write_leaves_nothing,
@@ -215,4 +246,5 @@ crate::on_both_databases!(
     restrictions_apply_inside_the_query,
     concurrent_writers_get_distinct_change_numbers,
     tokens_are_stored_as_hashes,
+    a_resource_written_twice_in_one_write_is_indexed_once,
 );

@@ -78,5 +78,6 @@ pub async fn perform(
     id: &ResourceId,
 ) -> Result<StoredResource, ApiError> {
     let visibility = permit(context, resource_type, Interaction::Read)?;
-    visible(state.store().read(&context.tenant, resource_type, id).await?, &visibility)
+    let stored = state.resources().read(&context.tenant, resource_type, id, context.seen_change).await?;
+    visible(stored, &visibility)
 }

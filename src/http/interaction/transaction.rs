@@ -72,6 +72,8 @@ async fn transaction(
             .await
             .map_err(|e| ApiError::internal(&e))??;
     let outcomes = state.store().write(&context.tenant, ops, context.received_at).await?;
+    // The reads come after the writes and see them.
+    let context = &seeing(context, &outcomes);
 
     let mut responses: Vec<Option<Entry>> = (0..indices.len() + reads.len()).map(|_| None).collect();
     let base = state.fhir_base(&context.tenant);
@@ -86,6 +88,13 @@ async fn transaction(
         bundle.push(entry);
     }
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
+}
+
+/// The context of a request that made these writes: what it reads next
+/// is at least as current as they are.
+fn seeing(context: &RequestContext, outcomes: &[WriteOutcome]) -> RequestContext {
+    let seen_change = outcomes.iter().filter_map(WriteOutcome::change).fold(context.seen_change, Ord::max);
+    RequestContext { seen_change, ..context.clone() }
 }
 
 /// The writes of a transaction in the order they are applied (with the
@@ -152,13 +161,17 @@ async fn batch(
 ) -> Result<Response, ApiError> {
     let base = state.fhir_base(&context.tenant);
     let mut bundle = Bundle::new("batch-response");
+    // Each entry sees the writes of the entries before it.
+    let mut context = context.clone();
     for entry in entries {
+        let context = &mut context;
         let result = async {
             let request = parse_entry(entry)?;
             let new_id = matches!(request, EntryRequest::Create { .. }).then(ResourceId::generate);
             match prepare_write(context, request, new_id)? {
                 Prepared::Write(op) => {
                     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
+                    *context = seeing(context, &outcome);
                     let outcome = outcome
                         .into_iter()
                         .next()

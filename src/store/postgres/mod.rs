@@ -37,7 +37,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .run(&pool)
         .await
         .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the PostgreSQL database failed").with_source(e))?;
-    Ok(Arc::new(SqlStore { backend: PgBackend { pool } }))
+    Ok(Arc::new(SqlStore::new(PgBackend { pool })))
 }
 
 #[derive(Debug)]
@@ -53,6 +53,8 @@ fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres
             SqlValue::Int(v) => query.bind(v),
             SqlValue::Text(v) => query.bind(v),
             SqlValue::Bool(v) => query.bind(v),
+            SqlValue::Ints(v) => query.bind(v),
+            SqlValue::Texts(v) => query.bind(v),
         };
     }
     query

@@ -46,7 +46,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .run(&pool)
         .await
         .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the SQLite database failed").with_source(e))?;
-    Ok(Arc::new(SqlStore { backend: SqliteBackend { pool } }))
+    Ok(Arc::new(SqlStore::new(SqliteBackend { pool })))
 }
 
 #[derive(Debug)]
@@ -62,6 +62,9 @@ fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::Sq
             SqlValue::Int(v) => query.bind(v),
             SqlValue::Text(v) => query.bind(v),
             SqlValue::Bool(v) => query.bind(v),
+            // For `json_each`; the store binds no arrays on SQLite today.
+            SqlValue::Ints(v) => query.bind(serde_json::to_string(&v).unwrap_or_default()),
+            SqlValue::Texts(v) => query.bind(serde_json::to_string(&v).unwrap_or_default()),
         };
     }
     query

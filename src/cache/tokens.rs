@@ -3,8 +3,8 @@
 //! Revoking a token (here, from the CLI, or on another instance) bumps the
 //! access epoch in the database in the same transaction. Every request
 //! reads the epoch, with a read that started after it arrived (shared with
-//! the requests around it, see [`FreshRead`]); a token kept under an older
-//! epoch is looked up again. So a revoked token is refused from the first
+//! the requests around it, see [`super::Freshness`]); a token kept under an
+//! older epoch is looked up again. So a revoked token is refused from the first
 //! request after the revocation committed, wherever it was revoked.
 //!
 //! Entries are keyed by the token's SHA-256, never the token itself.
@@ -13,8 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::fresh::FreshRead;
-use crate::store::{Error, ErrorKind, Result, Store, TokenRecord};
+use crate::store::{Result, Store, TokenRecord};
 
 /// At most this many tokens are kept; when full, the cache starts over.
 const MAX_TOKENS: usize = 20_000;
@@ -23,24 +22,18 @@ const MAX_TOKENS: usize = 20_000;
 #[derive(Debug)]
 pub struct TokenCache {
     store: Arc<dyn Store>,
-    epoch: FreshRead<i64>,
     tokens: Mutex<HashMap<String, (TokenRecord, i64)>>,
 }
 
 impl TokenCache {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        let reader = Arc::clone(&store);
-        let epoch = FreshRead::new(move || {
-            let store = Arc::clone(&reader);
-            async move { store.access_epoch().await.map_err(|e| e.to_string()) }
-        });
-        TokenCache { store, epoch, tokens: Mutex::new(HashMap::new()) }
+        TokenCache { store, tokens: Mutex::new(HashMap::new()) }
     }
 
-    /// The stored token with this hash as it is now (revoked and expired
-    /// ones included, for the caller to refuse).
-    pub async fn find(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
-        let epoch = self.epoch.get().await.map_err(|e| Error::new(ErrorKind::Unavailable, e))?;
+    /// The stored token with this hash as it is at `epoch`, an access epoch
+    /// read after the request arrived (revoked and expired tokens included,
+    /// for the caller to refuse).
+    pub async fn find(&self, token_hash: &str, epoch: i64) -> Result<Option<TokenRecord>> {
         if let Some((record, read_under)) = self.tokens.lock().expect("token cache").get(token_hash)
             && *read_under == epoch
         {
