@@ -11,5 +11,6 @@ pub mod config;
 pub mod demo;
 pub mod fhir;
 pub mod http;
+pub mod mapping;
 pub mod search;
 pub mod store;

@@ -23,6 +23,7 @@ mod conformance;
 mod crud;
 mod formats;
 mod include;
+mod mapping;
 mod metadata;
 mod paging;
 mod processes;

@@ -17,9 +17,16 @@ use super::{Error, ErrorKind, Result, Store, redact_url};
 /// Connects to `postgres://...` and migrates the database (or the schema
 /// named by `options=-c search_path=...`).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| {
-        Error::new(ErrorKind::Invalid, format!("bad PostgreSQL URL '{}'", redact_url(url))).with_source(e)
-    })?;
+    // Every statement is planned with its values (`force_custom_plan`): a
+    // plan cached while a table was small (a new database, statistics not
+    // yet gathered) would otherwise stay a sequential scan as the table
+    // grows, and the write path's lookups by id would slow down with every
+    // row. Planning these short statements costs tens of microseconds.
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| {
+            Error::new(ErrorKind::Invalid, format!("bad PostgreSQL URL '{}'", redact_url(url))).with_source(e)
+        })?
+        .options([("plan_cache_mode", "force_custom_plan")]);
     // No ping before every query: a broken connection fails its one query
     // and is dropped, which costs less than a round trip on every request.
     let pool = PgPoolOptions::new()

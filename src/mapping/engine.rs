@@ -1,0 +1,234 @@
+//! The mapping engine: a source record in, what it becomes out. No I/O:
+//! references to other records stay source identities
+//! ([`super::filter::SOURCE_REFERENCE_PREFIX`]) for the writer to resolve.
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use super::expr::Expr;
+use super::spec::{Mapping, RecordKind};
+use super::template::{self, FieldError, Scope};
+use crate::fhir::ResourceType;
+
+/// What one source record becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOutcome {
+    Mapped(MappedRecord),
+    Rejected(Rejection),
+}
+
+/// A record that mapped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedRecord {
+    pub kind: String,
+    pub source_id: String,
+    /// The source id of the client it belongs to (its own for a client).
+    pub client: Option<String>,
+    /// When it last changed at the source (FHIR dateTime), if it says.
+    pub changed: Option<String>,
+    pub action: Action,
+    pub warnings: Vec<String>,
+}
+
+/// What the writer does with a mapped record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Write these resources (replacing what the record wrote before).
+    Write(Vec<MappedResource>),
+    /// A tombstone: delete what the record wrote.
+    Delete,
+    /// Only the id and nested records: nothing of the record itself changes.
+    Container,
+    /// Not stored (not for the portal, a concept); what it wrote before goes.
+    Skip,
+}
+
+/// A resource of a mapped record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MappedResource {
+    pub part: String,
+    pub resource_type: ResourceType,
+    pub resource: Value,
+}
+
+/// A record that cannot be mapped, kept whole for a replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub kind: String,
+    pub source_id: Option<String>,
+    pub field: String,
+    pub reason: String,
+    pub record: Value,
+}
+
+impl Mapping {
+    /// Every record of a delivery, mapped, in the order of the record
+    /// kinds in the mapping file and, within a kind, of the delivery.
+    pub fn map_delivery<'a>(&'a self, delivery: &'a Value) -> impl Iterator<Item = RecordOutcome> + 'a {
+        self.records.iter().flat_map(move |kind| {
+            let mut found = Vec::new();
+            collect(delivery, None, &kind.at, &mut found);
+            found.into_iter().map(move |(record, parent)| self.map_record(kind, record, parent, delivery))
+        })
+    }
+
+    /// Maps one record of `kind`; `parent` is the record it is nested in.
+    pub fn map_record(
+        &self,
+        kind: &RecordKind,
+        record: &Value,
+        parent: Option<&Value>,
+        delivery: &Value,
+    ) -> RecordOutcome {
+        let notes = RefCell::new(Vec::new());
+        let scope = Scope::new(record, parent, delivery).noting(&notes);
+        let reject = |source_id: Option<String>, error: FieldError| {
+            RecordOutcome::Rejected(Rejection {
+                kind: kind.kind.clone(),
+                source_id,
+                field: error.field,
+                reason: error.reason,
+                record: record.clone(),
+            })
+        };
+        let source_id = match self.text(&kind.id, &scope) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                let error = FieldError { field: field_of(&kind.id), reason: "the record has no id".into() };
+                return reject(None, error);
+            }
+            Err(error) => return reject(None, error),
+        };
+        let outcome = (|| {
+            let changed = kind.changed.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
+            if self.holds(kind.deleted.as_ref(), &scope)? {
+                // A tombstone carries its id and change time; its client, if
+                // it names one, is only a hint.
+                let client = kind.client.as_ref().and_then(|e| self.text(e, &scope).ok().flatten());
+                return Ok((client, changed, Action::Delete));
+            }
+            let client = kind.client.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
+            let action = if self.holds(kind.container.as_ref(), &scope)? {
+                Action::Container
+            } else if self.holds(kind.skip.as_ref(), &scope)? {
+                Action::Skip
+            } else {
+                let mut resources = Vec::new();
+                for rule in &kind.resources {
+                    if rule.when.is_none() || self.holds(rule.when.as_ref(), &scope)? {
+                        let resource = template::render(&rule.template, &scope, &self.filters)?;
+                        resources.push(MappedResource {
+                            part: rule.part.clone(),
+                            resource_type: rule.resource_type,
+                            resource,
+                        });
+                    }
+                }
+                Action::Write(resources)
+            };
+            Ok::<_, FieldError>((client, changed, action))
+        })();
+        match outcome {
+            Ok((client, changed, action)) => RecordOutcome::Mapped(MappedRecord {
+                kind: kind.kind.clone(),
+                source_id,
+                client,
+                changed,
+                action,
+                warnings: notes.into_inner(),
+            }),
+            Err(error) => reject(Some(source_id), error),
+        }
+    }
+
+    fn text(&self, e: &Expr, scope: &Scope<'_>) -> Result<Option<String>, FieldError> {
+        Ok(match template::evaluate(e, scope, &self.filters)? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// Whether a condition holds: it has a value that is not `false`.
+    fn holds(&self, condition: Option<&Expr>, scope: &Scope<'_>) -> Result<bool, FieldError> {
+        let Some(e) = condition else { return Ok(false) };
+        Ok(!matches!(template::evaluate(e, scope, &self.filters)?, Value::Null | Value::Bool(false)))
+    }
+}
+
+fn field_of(e: &Expr) -> String {
+    match &e.operand {
+        super::expr::Operand::Path(p) => p.to_string(),
+        _ => "(literal)".into(),
+    }
+}
+
+/// The records at a list path, each with the item it is nested in.
+fn collect<'a>(
+    value: &'a Value,
+    parent: Option<&'a Value>,
+    steps: &[String],
+    found: &mut Vec<(&'a Value, Option<&'a Value>)>,
+) {
+    match steps.split_first() {
+        None => match value {
+            Value::Array(items) => found.extend(items.iter().map(|item| (item, parent))),
+            Value::Null => {}
+            single => found.push((single, parent)),
+        },
+        Some((step, rest)) if step == "[]" => {
+            if let Value::Array(items) = value {
+                for item in items {
+                    collect(item, Some(item), rest, found);
+                }
+            }
+        }
+        Some((step, rest)) => {
+            if let Some(next) = value.get(step) {
+                collect(next, parent, rest, found);
+            }
+        }
+    }
+}
+
+/// What the envelope of a delivery says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub tenant: String,
+    /// When the delivery was made (FHIR dateTime).
+    pub created: String,
+}
+
+/// A delivery refused whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+impl Mapping {
+    /// Checks the envelope: format and version exactly as the mapping
+    /// says, a tenant, a creation time.
+    pub fn envelope(&self, delivery: &Value) -> Result<Envelope, Refusal> {
+        for (what, fixed) in [("format", &self.format), ("version", &self.format_version)] {
+            let found = fixed.at.split('.').try_fold(delivery, |v, field| v.get(field));
+            let expected = serde_json::to_value(&fixed.is).map_err(|e| Refusal(e.to_string()))?;
+            if found != Some(&expected) {
+                let found = found.map_or_else(|| "nothing".to_owned(), Value::to_string);
+                return Err(Refusal(format!(
+                    "this is not a {} delivery: its {what} (`{}`) is {found}, expected {expected}",
+                    self.vendor, fixed.at
+                )));
+            }
+        }
+        let scope = Scope::new(delivery, None, delivery);
+        let tenant = match scope.lookup(&self.tenant) {
+            Value::String(code) if !code.trim().is_empty() => code.clone(),
+            _ => return Err(Refusal(format!("the delivery names no organisation (`{}`)", self.tenant))),
+        };
+        let created = self
+            .text(&self.created, &scope)
+            .map_err(|e| Refusal(format!("the delivery's creation time: {e}")))?
+            .ok_or_else(|| Refusal("the delivery has no creation time".into()))?;
+        Ok(Envelope { tenant, created })
+    }
+}

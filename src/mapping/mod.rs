@@ -1,0 +1,21 @@
+//! Vendor deliveries into FHIR, declared in mapping files.
+//!
+//! A vendor's mapping (`mappings/<vendor>/mapping.toml` and its templates)
+//! holds everything vendor-specific; this module holds only what is
+//! generic:
+//!
+//! - [`expr`]: the `{{ path | filter }}` expressions of mapping files;
+//! - [`filter`]: the filters, over the value transforms of [`value`]
+//!   (Dutch dates and times, decimal comma, money, J/N, periods, BSN);
+//! - [`template`]: resource templates, FHIR JSON with expressions;
+//! - [`spec`]: loading and checking a mapping;
+//! - [`engine`]: a record in, its resources (or its rejection) out.
+//!
+//! Nothing here does I/O beyond reading the mapping files.
+
+pub mod engine;
+pub mod expr;
+pub mod filter;
+pub mod spec;
+pub mod template;
+pub mod value;

@@ -1,0 +1,308 @@
+//! A vendor's mapping as written in `mappings/<vendor>/`: `mapping.toml`
+//! (the delivery's envelope, the record kinds, the code tables) and the
+//! resource templates it names. Everything is checked when loaded; an
+//! error names the file, the line where it can, and the problem.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::expr::{self, Expr, Piece};
+use super::filter::{CodeTable, Filters};
+use super::template::Template;
+use crate::fhir::ResourceType;
+
+/// A mapping that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct SpecError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The shape of a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reader {
+    Json,
+    Xml,
+    Ndjson,
+}
+
+/// A field of the envelope that must hold exactly this value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixed {
+    pub at: String,
+    pub is: toml::Value,
+}
+
+/// A checked mapping.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub vendor: String,
+    /// The mapping's own version, recorded with what it wrote.
+    pub version: String,
+    pub reader: Reader,
+    pub format: Fixed,
+    pub format_version: Fixed,
+    /// Path of the tenant code in the envelope.
+    pub tenant: expr::Path,
+    /// When the delivery was made (an expression over the envelope).
+    pub created: Expr,
+    pub records: Vec<RecordKind>,
+    pub filters: Filters,
+}
+
+/// One kind of source record and what it becomes.
+#[derive(Debug, Clone)]
+pub struct RecordKind {
+    pub kind: String,
+    /// The list it sits in: field names from the envelope, `[]` stepping
+    /// into each item of a list on the way (`clienten[].metingen`).
+    pub at: Vec<String>,
+    pub id: Expr,
+    /// The source id of the client the record belongs to.
+    pub client: Option<Expr>,
+    pub changed: Option<Expr>,
+    pub deleted: Option<Expr>,
+    /// A record that only carries its id and nested lists.
+    pub container: Option<Expr>,
+    /// A record that is not stored (not for the portal, a concept).
+    pub skip: Option<Expr>,
+    pub resources: Vec<ResourceRule>,
+}
+
+/// A resource a record becomes, when its condition holds.
+#[derive(Debug, Clone)]
+pub struct ResourceRule {
+    /// Tells the resources of one record apart (`""` for the main one).
+    pub part: String,
+    pub resource_type: ResourceType,
+    pub when: Option<Expr>,
+    pub template: Template,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    vendor: String,
+    version: String,
+    delivery: FileDelivery,
+    #[serde(default)]
+    records: Vec<toml::Spanned<FileRecord>>,
+    #[serde(default)]
+    tables: BTreeMap<String, BTreeMap<String, toml::Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDelivery {
+    reader: Reader,
+    format: Fixed,
+    version: Fixed,
+    tenant: String,
+    created: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRecord {
+    kind: String,
+    at: String,
+    id: String,
+    client: Option<String>,
+    changed: Option<String>,
+    deleted: Option<String>,
+    container: Option<String>,
+    skip: Option<String>,
+    resources: Vec<FileResource>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileResource {
+    #[serde(default)]
+    part: String,
+    template: String,
+    when: Option<String>,
+}
+
+/// Reads a template by the name `mapping.toml` gives it: its file name as
+/// shown in errors, and its text.
+pub type TemplateSource<'a> = dyn Fn(&str) -> Result<(String, String), SpecError> + 'a;
+
+/// The key of a code table entry used for codes not in the table.
+pub const OTHERWISE: &str = "$otherwise";
+
+impl Mapping {
+    /// Loads `dir/mapping.toml` and the templates it names.
+    pub fn load(dir: &Path) -> Result<Mapping, SpecError> {
+        let path = dir.join("mapping.toml");
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| SpecError {
+            file: shown.clone(),
+            line: None,
+            message: e.to_string(),
+        })?;
+        Mapping::parse(&text, &shown, &|name| read_template(dir, name))
+    }
+
+    /// Parses a mapping file; `template` reads a template file by name.
+    pub fn parse(text: &str, file: &str, template: &TemplateSource<'_>) -> Result<Mapping, SpecError> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let error = |line: Option<usize>, message: String| SpecError { file: file.to_owned(), line, message };
+        let parsed: File = toml::from_str(text).map_err(|e| {
+            let message = e.message().to_owned();
+            error(e.span().map(|span| line_of(span.start)), message)
+        })?;
+
+        let mut tables = BTreeMap::new();
+        for (name, entries) in parsed.tables {
+            let mut table = CodeTable::default();
+            for (code, value) in entries {
+                let value = serde_json::to_value(&value).map_err(|e| error(None, format!("table {name}: {e}")))?;
+                if code == OTHERWISE {
+                    table.otherwise = Some(value);
+                } else {
+                    table.entries.insert(code, value);
+                }
+            }
+            tables.insert(name, table);
+        }
+        let kinds = parsed.records.iter().map(|r| r.get_ref().kind.clone()).collect::<Vec<_>>();
+        let filters = Filters::new(tables, kinds.clone());
+        for (i, kind) in kinds.iter().enumerate() {
+            if kinds[..i].contains(kind) {
+                return Err(error(
+                    Some(line_of(parsed.records[i].span().start)),
+                    format!("record kind `{kind}` twice"),
+                ));
+            }
+        }
+
+        let delivery = parsed.delivery;
+        let created =
+            expression(&delivery.created, &filters).map_err(|m| error(None, format!("delivery.created: {m}")))?;
+        let tenant = match expr::parse(&delivery.tenant) {
+            Ok(Expr { operand: expr::Operand::Path(path), filters }) if filters.is_empty() => path,
+            _ => return Err(error(None, format!("delivery.tenant: `{}` is not a field path", delivery.tenant))),
+        };
+
+        let mut records = Vec::new();
+        for spanned in &parsed.records {
+            let line = Some(line_of(spanned.span().start));
+            let record = spanned.get_ref();
+            let here = |field: &str, m: String| error(line, format!("record `{}`, {field}: {m}", record.kind));
+            let optional = |field: &str, source: &Option<String>| -> Result<Option<Expr>, SpecError> {
+                source.as_deref().map(|s| expression(s, &filters).map_err(|m| here(field, m))).transpose()
+            };
+            let mut resources = Vec::new();
+            for resource in &record.resources {
+                let (template_file, template_text) = template(&resource.template)?;
+                let value: Value = serde_json::from_str(&template_text).map_err(|e| SpecError {
+                    file: template_file.clone(),
+                    line: Some(e.line()),
+                    message: e.to_string(),
+                })?;
+                let resource_type = value
+                    .get("resourceType")
+                    .and_then(Value::as_str)
+                    .and_then(|t| t.parse::<ResourceType>().ok())
+                    .ok_or_else(|| SpecError {
+                        file: template_file.clone(),
+                        line: None,
+                        message: "the template needs a `resourceType` served by the gateway".into(),
+                    })?;
+                let compiled = Template::compile(&value, &filters).map_err(|e| SpecError {
+                    file: template_file.clone(),
+                    line: None,
+                    message: e.to_string(),
+                })?;
+                resources.push(ResourceRule {
+                    part: resource.part.clone(),
+                    resource_type,
+                    when: optional("when", &resource.when)?,
+                    template: compiled,
+                });
+            }
+            for (i, rule) in resources.iter().enumerate() {
+                if resources[..i].iter().any(|r| r.part == rule.part) {
+                    return Err(here(
+                        "resources",
+                        format!("part `{}` twice (give each resource its own part)", rule.part),
+                    ));
+                }
+            }
+            records.push(RecordKind {
+                kind: record.kind.clone(),
+                at: list_path(&record.at).map_err(|m| here("at", m))?,
+                id: expression(&record.id, &filters).map_err(|m| here("id", m))?,
+                client: optional("client", &record.client)?,
+                changed: optional("changed", &record.changed)?,
+                deleted: optional("deleted", &record.deleted)?,
+                container: optional("container", &record.container)?,
+                skip: optional("skip", &record.skip)?,
+                resources,
+            });
+        }
+        Ok(Mapping {
+            vendor: parsed.vendor,
+            version: parsed.version,
+            reader: delivery.reader,
+            format: delivery.format,
+            format_version: delivery.version,
+            tenant,
+            created,
+            records,
+            filters,
+        })
+    }
+}
+
+fn read_template(dir: &Path, name: &str) -> Result<(String, String), SpecError> {
+    let path: PathBuf = dir.join("templates").join(name);
+    let shown = path.display().to_string();
+    if name.contains("..") || Path::new(name).is_absolute() {
+        return Err(SpecError { file: shown, line: None, message: "templates are named inside templates/".into() });
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| SpecError {
+        file: shown.clone(),
+        line: None,
+        message: format!("cannot read the template: {e}"),
+    })?;
+    Ok((shown, text))
+}
+
+/// A string holding exactly one `{{ expression }}`, checked.
+fn expression(source: &str, filters: &Filters) -> Result<Expr, String> {
+    match <[Piece; 1]>::try_from(expr::pieces(source).map_err(|e| e.to_string())?) {
+        Ok([Piece::Expr(e)]) => {
+            filters.check(&e)?;
+            Ok(e)
+        }
+        _ => Err(format!("`{source}` is not one `{{{{ expression }}}}`")),
+    }
+}
+
+/// `clienten[].metingen` → `["clienten", "[]", "metingen"]`.
+fn list_path(source: &str) -> Result<Vec<String>, String> {
+    let mut steps = Vec::new();
+    for part in source.split('.') {
+        let (name, into_each) = match part.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (part, false),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == ':') {
+            return Err(format!("`{source}` is not a list path (field names, `[]` to step into each item)"));
+        }
+        steps.push(name.to_owned());
+        if into_each {
+            steps.push("[]".to_owned());
+        }
+    }
+    Ok(steps)
+}
