@@ -117,6 +117,12 @@ impl Mapping {
                 let mut resources = Vec::new();
                 for rule in &kind.resources {
                     if rule.when.is_none() || self.holds(rule.when.as_ref(), &scope)? {
+                        if resources.iter().any(|r: &MappedResource| r.part == rule.part) {
+                            return Err(FieldError {
+                                field: "(record)".into(),
+                                reason: format!("two templates of part `{}` apply; their `when`s overlap", rule.part),
+                            });
+                        }
                         let resource = template::render(&rule.template, &scope, &self.filters)?;
                         resources.push(MappedResource {
                             part: rule.part.clone(),

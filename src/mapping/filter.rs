@@ -25,6 +25,8 @@ pub struct CodeTable {
     pub entries: BTreeMap<String, Value>,
     /// Used for codes not in the table; without one they are an error.
     pub otherwise: Option<Value>,
+    /// Whether taking `otherwise` is normal (no warning).
+    pub quietly: bool,
 }
 
 /// The filters of one mapping, with its code tables and record kinds.
@@ -52,7 +54,9 @@ fn signature(name: &str) -> Option<Args> {
     Some(match name {
         "required" | "dutch_date" | "iso_date" | "local_datetime" | "caress_datetime" | "mep_datetime"
         | "offset_datetime" | "measurement_time" | "epoch_millis" | "decimal" | "integer" | "money" | "yes_no"
-        | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" => Args::None,
+        | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" | "words" => {
+            Args::None
+        }
         "default" | "date" | "is" | "append" | "prepend" => Args::Literal,
         "split" | "range" => Args::Literals2,
         "table" => Args::Table,
@@ -74,6 +78,7 @@ impl Filters {
             CodeTable {
                 entries: [("M", "male"), ("V", "female")].map(|(k, v)| (k.to_owned(), json!(v))).into(),
                 otherwise: None,
+                quietly: false,
             },
         );
         Filters::new(tables, vec!["client".into()])
@@ -136,6 +141,7 @@ impl Filters {
             "lower" => on_text(input, |s| Ok(Value::String(s.to_lowercase()))),
             "trim" => on_text(input, |s| Ok(Value::String(s.trim().to_owned()))),
             "text" => on_text(input, |s| Ok(Value::String(s.to_owned()))),
+            "words" => on_text(input, |s| Ok(Value::from(s.split_whitespace().collect::<Vec<_>>()))),
             "dutch_date" => on_text(input, |s| date(value::dutch_date(s))),
             "iso_date" => on_text(input, |s| date(value::iso_date(s))),
             "date" => on_text(input, |s| date(value::date_with_pattern(s, &arg(0)))),
@@ -183,11 +189,15 @@ impl Filters {
     fn lookup(&self, name: &str, input: Value, scope: &Scope<'_>) -> Result<Value, String> {
         let Some(code) = text(&input) else { return Ok(Value::Null) };
         let table = self.tables.get(name).ok_or_else(|| format!("there is no code table `{name}`"))?;
+        // `false` in a table means "no value".
+        let value = |v: &Value| if v == &Value::Bool(false) { Value::Null } else { v.clone() };
         match (table.entries.get(&code), &table.otherwise) {
-            (Some(value), _) => Ok(value.clone()),
+            (Some(found), _) => Ok(value(found)),
             (None, Some(otherwise)) => {
-                scope.note(format!("`{code}` is not a known code of `{name}`; taken as its otherwise"));
-                Ok(otherwise.clone())
+                if !table.quietly {
+                    scope.note(format!("`{code}` is not a known code of `{name}`; taken as its otherwise"));
+                }
+                Ok(value(otherwise))
             }
             (None, None) => Err(format!("`{code}` is not one of the known codes ({})", known(table))),
         }

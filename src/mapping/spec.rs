@@ -135,8 +135,11 @@ struct FileResource {
 /// shown in errors, and its text.
 pub type TemplateSource<'a> = dyn Fn(&str) -> Result<(String, String), SpecError> + 'a;
 
-/// The key of a code table entry used for codes not in the table.
+/// The key of a code table entry used for codes not in the table, with a
+/// warning for each.
 pub const OTHERWISE: &str = "$otherwise";
+/// The same without warnings: codes outside the table are normal.
+pub const OTHERWISE_QUIETLY: &str = "$otherwise_quietly";
 
 impl Mapping {
     /// Loads `dir/mapping.toml` and the templates it names.
@@ -165,7 +168,11 @@ impl Mapping {
             let mut table = CodeTable::default();
             for (code, value) in entries {
                 let value = serde_json::to_value(&value).map_err(|e| error(None, format!("table {name}: {e}")))?;
-                if code == OTHERWISE {
+                if code == OTHERWISE || code == OTHERWISE_QUIETLY {
+                    if table.otherwise.is_some() {
+                        return Err(error(None, format!("table {name}: `{OTHERWISE}` and `{OTHERWISE_QUIETLY}` both")));
+                    }
+                    table.quietly = code == OTHERWISE_QUIETLY;
                     table.otherwise = Some(value);
                 } else {
                     table.entries.insert(code, value);
@@ -229,11 +236,14 @@ impl Mapping {
                     template: compiled,
                 });
             }
+            // One resource per part; templates may share a part when each
+            // has a `when` (the engine refuses a record where two apply).
             for (i, rule) in resources.iter().enumerate() {
-                if resources[..i].iter().any(|r| r.part == rule.part) {
+                let mut same_part = resources[..i].iter().filter(|r| r.part == rule.part).peekable();
+                if same_part.peek().is_some() && (rule.when.is_none() || same_part.any(|r| r.when.is_none())) {
                     return Err(here(
                         "resources",
-                        format!("part `{}` twice (give each resource its own part)", rule.part),
+                        format!("part `{}` twice: give each its own part, or each a `when`", rule.part),
                     ));
                 }
             }
