@@ -7,11 +7,14 @@
 //! ([`FreshRead`]). The caches answer only with what is still current as of
 //! that state: a token kept under an older epoch is looked up again
 //! ([`tokens`]), and resources changed since the cache last looked are
-//! dropped before it answers ([`resources`]). Changes made by another
+//! dropped before it answers ([`resources`]), and a search result is
+//! reused only by requests that saw no newer change ([`searches`]).
+//! Changes made by another
 //! process or instance count the same: they move the same numbers.
 
 pub mod fresh;
 pub mod resources;
+pub mod searches;
 pub mod tokens;
 
 use std::collections::HashMap;

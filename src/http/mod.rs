@@ -22,6 +22,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 
 use crate::cache::Freshness;
 use crate::cache::resources::{self, ResourceCache};
+use crate::cache::searches::{self, SearchCache};
 use crate::cache::tokens::TokenCache;
 use crate::config::Config;
 use crate::fhir::TenantCode;
@@ -45,6 +46,7 @@ struct Inner {
     freshness: Freshness,
     tokens: TokenCache,
     resources: ResourceCache,
+    searches: SearchCache,
     started_at: String,
 }
 
@@ -54,7 +56,8 @@ impl AppState {
         let freshness = Freshness::new(Arc::clone(&store));
         let tokens = TokenCache::new(Arc::clone(&store));
         let resources = ResourceCache::new(Arc::clone(&store), resources::DEFAULT_CAPACITY_BYTES);
-        AppState { inner: Arc::new(Inner { config, store, freshness, tokens, resources, started_at }) }
+        let searches = SearchCache::new(searches::DEFAULT_CAPACITY_BYTES);
+        AppState { inner: Arc::new(Inner { config, store, freshness, tokens, resources, searches, started_at }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -78,6 +81,11 @@ impl AppState {
     /// Current versions by type and id, through the cache.
     pub fn resources(&self) -> &ResourceCache {
         &self.inner.resources
+    }
+
+    /// Search results, through the cache.
+    pub fn searches(&self) -> &SearchCache {
+        &self.inner.searches
     }
 
     /// `{public base}/{tenant}/fhir`

@@ -1,7 +1,8 @@
 //! What the gateway keeps in memory never outlives a change: reads through
 //! one instance follow changes made through another instance, through
-//! another pool on the database, and floods of changes; snapshots of the
-//! same result are shared and a changed result gets its own.
+//! another pool on the database, and floods of changes; so do searches;
+//! snapshots of the same result are shared and a changed result gets its
+//! own.
 
 use chrono::Utc;
 use reqwest::Method;
@@ -177,10 +178,63 @@ async fn a_version_read_before_a_change_is_not_kept_after_it(db: Db) {
     assert!(now.content.unwrap().contains("Version 2"));
 }
 
+/// A search answered from memory follows a change made through another
+/// instance or another pool before the next request: a new match, a
+/// changed match and a deleted one.
+async fn searches_follow_changes_made_elsewhere(db: Db) {
+    let server = TestServer::start(db).await;
+    let other_instance = server.beside(|_| {}).await;
+    let token = server.token(TENANT, "system/*.cruds").await;
+    let search = |family: &'static str| format!("Patient?family={family}");
+    let id = create(&server, &token, patient("Smit")).await["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        let (_, bundle) = get(&server, &token, &search("Smit")).await;
+        assert_eq!((bundle["total"].as_u64(), entry_ids(&bundle)), (Some(1), vec![id.clone()]));
+    }
+
+    // A new match, through the other instance.
+    let second = create(&other_instance, &token, patient("Smit")).await["id"].as_str().unwrap().to_owned();
+    let (_, bundle) = get(&server, &token, &search("Smit")).await;
+    assert_eq!(bundle["total"], 2);
+    assert!(entry_ids(&bundle).contains(&second));
+
+    // A match changed through another pool: gone from this search, found by the new name.
+    update_elsewhere(server.db.open().await.as_ref(), &id, "Smits").await;
+    let (_, bundle) = get(&server, &token, &search("Smit")).await;
+    assert_eq!(bundle["total"], 2, "`family=Smit` matches the start of Smits too");
+    let changed = bundle["entry"].as_array().unwrap().iter().find(|e| e["resource"]["id"] == id.as_str()).unwrap();
+    assert_eq!(changed["resource"]["name"][0]["family"], "Smits");
+    assert_eq!(changed["resource"]["meta"]["versionId"], "2");
+
+    // Deleted through the other instance.
+    let response = other_instance.request(Method::DELETE, &format!("Patient/{second}"), &token).send().await.unwrap();
+    assert!(response.status().is_success());
+    let (_, bundle) = get(&server, &token, &search("Smit")).await;
+    assert_eq!((bundle["total"].as_u64(), entry_ids(&bundle)), (Some(1), vec![id.clone()]));
+}
+
+/// The same search with another visibility or page is another result.
+async fn searches_are_kept_per_page_and_visibility(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.cruds").await;
+    for _ in 0..3 {
+        create(&server, &token, patient("Visser")).await;
+    }
+    let (_, all) = get(&server, &token, "Patient?family=Visser").await;
+    let (_, first) = get(&server, &token, "Patient?family=Visser&_count=1").await;
+    let (_, count) = get(&server, &token, "Patient?family=Visser&_summary=count").await;
+    assert_eq!((entry_ids(&all).len(), entry_ids(&first).len(), count["total"].as_u64()), (3, 1, Some(3)));
+    let no_patients = server.token(TENANT, "system/Observation.rs").await;
+    let response = server.request(Method::GET, "Patient?family=Visser", &no_patients).send().await.unwrap();
+    expect_outcome(response, 403).await;
+}
+
 on_both_databases!(
     reads_follow_changes_made_elsewhere,
     reads_follow_a_flood_of_changes,
     reads_racing_changes_never_go_back,
     the_same_result_shares_a_snapshot,
     a_version_read_before_a_change_is_not_kept_after_it,
+    searches_follow_changes_made_elsewhere,
+    searches_are_kept_per_page_and_visibility,
 );

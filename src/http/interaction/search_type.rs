@@ -78,7 +78,7 @@ pub async fn perform(
     let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
     let store = state.store();
     let page = match &request.snapshot {
-        None => store.search(&context.tenant, &request, &visibility).await?,
+        None => state.searches().search(store, &context.tenant, &request, &visibility, context.seen_change).await?,
         Some(snapshot) => store
             .snapshot_page(&context.tenant, resource_type, snapshot, request.offset, request.count, &visibility)
             .await
