@@ -271,3 +271,20 @@ fn describe(record: &MappedRecord) -> Value {
     json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
            "action": action, "warnings": record.warnings})
 }
+
+/// Templates of one part under conditions that overlap for a record: the
+/// record is rejected, never written twice.
+#[test]
+fn overlapping_templates_of_one_part_reject_the_record() {
+    let mapping_text = format!(
+        "{HEADER}\n[[records]]\nkind = \"client\"\nat = \"clients\"\nid = \"{{{{ id }}}}\"\nresources = [\n  \
+         {{ template = \"p.json\", when = \"{{{{ a }}}}\" }},\n  {{ template = \"p.json\", when = \"{{{{ b }}}}\" }},\n]\n"
+    );
+    let mapping = parse(&mapping_text, &[("p.json", r#"{"resourceType": "Patient", "gender": "{{ g }}"}"#)]).unwrap();
+    let delivery = json!({"clients": [{"id": "1", "a": true, "g": "male"}, {"id": "2", "a": true, "b": true}]});
+    let outcomes: Vec<RecordOutcome> = mapping.map_delivery(&delivery).collect();
+    assert_eq!(written(mapped(&outcomes[0])), json!({"resourceType": "Patient", "gender": "male"}));
+    let both = rejected(&outcomes[1]);
+    assert_eq!(both.source_id.as_deref(), Some("2"));
+    assert!(both.reason.contains("two templates of part `` apply"), "{}", both.reason);
+}
