@@ -60,6 +60,9 @@ pub struct Rejection {
     pub field: String,
     pub reason: String,
     pub record: Value,
+    /// The record it is nested in, without its lists (what `$parent.`
+    /// needs to map it again).
+    pub parent: Option<Value>,
 }
 
 impl Mapping {
@@ -90,6 +93,7 @@ impl Mapping {
                 field: error.field,
                 reason: error.reason,
                 record: record.clone(),
+                parent: parent.map(without_lists),
             })
         };
         let source_id = match self.text(&kind.id, &scope) {
@@ -160,6 +164,17 @@ impl Mapping {
     fn holds(&self, condition: Option<&Expr>, scope: &Scope<'_>) -> Result<bool, FieldError> {
         let Some(e) = condition else { return Ok(false) };
         Ok(!matches!(template::evaluate(e, scope, &self.filters)?, Value::Null | Value::Bool(false)))
+    }
+}
+
+/// An object without its array members: a parent record without the
+/// lists of records nested in it.
+fn without_lists(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => {
+            Value::Object(fields.iter().filter(|(_, v)| !v.is_array()).map(|(k, v)| (k.clone(), v.clone())).collect())
+        }
+        other => other.clone(),
     }
 }
 
