@@ -3,7 +3,7 @@
 //! `./data`, listening on 127.0.0.1:8080.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -24,6 +24,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub log: LogConfig,
     pub limits: Limits,
+    /// The folder with one mapping folder per vendor (`pluriform/`, ...).
+    pub mappings_dir: PathBuf,
 }
 
 /// A care organisation served by this gateway.
@@ -92,6 +94,7 @@ struct FileConfig {
     tenants: Vec<FileTenant>,
     log: Option<FileLog>,
     limits: Option<FileLimits>,
+    mappings_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +225,9 @@ impl Config {
             return Err(value_error("limits", "request timeout and body size must be above 0".into()));
         }
 
+        let mappings_dir =
+            var("ZORGPOORT_MAPPINGS").map(PathBuf::from).or(file.mappings_dir).unwrap_or_else(|| "mappings".into());
+
         Ok(Config {
             listen,
             public_base_url,
@@ -230,6 +236,7 @@ impl Config {
             cors_origins,
             log: LogConfig { format, filter },
             limits,
+            mappings_dir,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod fhir;
 pub mod http;
+pub mod ingest;
 pub mod mapping;
 pub mod search;
 pub mod store;

@@ -6,6 +6,8 @@
 //! Today only system (care-side) principals exist; Consent-based rules for
 //! clients and representatives plug in here.
 
+pub mod law;
+
 use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};

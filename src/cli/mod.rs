@@ -1,5 +1,6 @@
 //! The command line: configuration, wiring and the commands.
 
+mod ingest;
 mod logging;
 mod serve;
 pub mod token;
@@ -35,6 +36,11 @@ enum Command {
     /// Access tokens for operators and systems.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Ingest vendor deliveries (files) for a tenant.
+    Ingest(ingest::IngestArgs),
+    /// Records of deliveries that could not be mapped.
+    #[command(subcommand)]
+    Rejects(ingest::RejectsCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -61,6 +67,8 @@ pub fn main() -> ExitCode {
             Command::Migrate => serve::migrate(config).await,
             Command::Demo(args) => serve::demo(config, args).await,
             Command::Token(command) => token::run(config, command).await,
+            Command::Ingest(args) => ingest::ingest(config, args).await,
+            Command::Rejects(command) => ingest::rejects(config, command).await,
         }
     });
     match result {

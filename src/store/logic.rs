@@ -6,18 +6,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::Digest as _;
 
-use super::batch::{self, INDEX_TABLES, PendingRows};
 use super::related;
 use super::row::{Row, SqlValue};
 use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
+use super::writer::VersionWriter;
 use super::{
-    ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, PreparedResource, ResourceStore, Result, SearchPage,
-    StoredResource, TokenRecord, TokenStore, Visibility, WriteOp, WriteOutcome,
+    ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, ResourceStore, Result, SearchPage, StoredResource,
+    TokenRecord, TokenStore, Visibility, WriteOp, WriteOutcome,
 };
-use crate::fhir::classify::Classification;
-use crate::fhir::datetime::format_instant;
-use crate::fhir::reference::LocalReference;
-use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId, meta};
+use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
 use crate::search::SearchRequest;
 
 /// What a driver provides.
@@ -43,7 +40,7 @@ pub(crate) trait Transaction: Send {
 
 /// The store over a driver.
 pub(crate) struct SqlStore<B> {
-    backend: B,
+    pub(super) backend: B,
     /// Snapshots this process wrote lately, by what they hold: the same
     /// search at the same state reuses one instead of writing it again.
     recent_snapshots: quick_cache::sync::Cache<SnapshotContent, RecentSnapshot>,
@@ -87,7 +84,7 @@ impl<B: Backend> SqlStore<B> {
 }
 
 /// Converts a row of `CURRENT_COLUMNS`/`VERSION_COLUMNS` into a version.
-fn stored(mut row: Row) -> Result<StoredResource> {
+pub(super) fn stored(mut row: Row) -> Result<StoredResource> {
     let internal = |m: String| Error::new(ErrorKind::Internal, m);
     let resource_type: ResourceType = row.text(0)?.parse().map_err(|e| internal(format!("{e}")))?;
     let id = ResourceId::parse(row.text(1)?).map_err(|e| internal(e.to_string()))?;
@@ -105,7 +102,7 @@ fn stored(mut row: Row) -> Result<StoredResource> {
     })
 }
 
-fn not_found(resource_type: ResourceType, id: &ResourceId) -> Error {
+pub(super) fn not_found(resource_type: ResourceType, id: &ResourceId) -> Error {
     Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} is not known"))
 }
 
@@ -288,7 +285,7 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
             .await?;
         let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
         let first_change = last - ops.len() as i64 + 1;
-        let mut write = VersionWriter { tx: tx.as_mut(), dialect, tenant, at, pending: PendingWrites::new() };
+        let mut write = VersionWriter::new(tx.as_mut(), dialect, tenant, at);
         let mut outcomes = Vec::with_capacity(ops.len());
         for (i, op) in ops.into_iter().enumerate() {
             outcomes.push(write.apply(op, ChangeNumber(first_change + i as i64)).await?);
@@ -431,294 +428,6 @@ fn parse_keys(entries: &str) -> Result<Vec<i64>> {
         .split(',')
         .map(|key| key.parse().map_err(|_| Error::new(ErrorKind::Internal, "a search snapshot is damaged")))
         .collect()
-}
-
-/// The current state of a resource as a write sees it.
-struct Current {
-    pk: i64,
-    version: i64,
-    deleted: bool,
-    content_hash: Option<String>,
-}
-
-/// Writes versions inside one transaction.
-struct VersionWriter<'a> {
-    tx: &'a mut dyn Transaction,
-    dialect: Dialect,
-    tenant: &'a TenantCode,
-    at: DateTime<Utc>,
-    pending: PendingWrites,
-}
-
-/// The version and index rows of the transaction, written by
-/// [`VersionWriter::flush`] before it commits (nothing in the transaction
-/// reads them back before then).
-struct PendingWrites {
-    versions: PendingRows,
-    index: [PendingRows; 4],
-}
-
-impl PendingWrites {
-    fn new() -> Self {
-        PendingWrites {
-            versions: PendingRows::new(&batch::RESOURCE_VERSION),
-            index: INDEX_TABLES.map(PendingRows::new),
-        }
-    }
-}
-
-impl VersionWriter<'_> {
-    fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
-        Sql::statement(self.dialect, text, binds)
-    }
-
-    async fn apply(&mut self, op: WriteOp, change: ChangeNumber) -> Result<WriteOutcome> {
-        match op {
-            WriteOp::Create(resource) => {
-                if self.current(resource.resource_type, &resource.id).await?.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::Duplicate,
-                        format!("{}/{} already exists", resource.resource_type, resource.id),
-                    ));
-                }
-                self.put(resource, None, change).await.map(WriteOutcome::Created)
-            }
-            WriteOp::Update { resource, if_match } => {
-                let current = self
-                    .current(resource.resource_type, &resource.id)
-                    .await?
-                    .ok_or_else(|| not_found(resource.resource_type, &resource.id))?;
-                if let Some(expected) = if_match
-                    && expected.0 != current.version
-                {
-                    return Err(Error::new(
-                        ErrorKind::VersionConflict,
-                        format!(
-                            "{}/{} is at version {}, not {}",
-                            resource.resource_type, resource.id, current.version, expected
-                        ),
-                    ));
-                }
-                if !current.deleted && current.content_hash.as_deref() == Some(resource.content_hash.as_str()) {
-                    let (resource_type, id) = (resource.resource_type, resource.id.clone());
-                    return self.reread(resource_type, &id).await.map(WriteOutcome::Unchanged);
-                }
-                self.put(resource, Some(current), change).await.map(WriteOutcome::Updated)
-            }
-            WriteOp::Delete { resource_type, id } => {
-                let current = self.current(resource_type, &id).await?.ok_or_else(|| not_found(resource_type, &id))?;
-                if current.deleted {
-                    return Ok(WriteOutcome::AlreadyDeleted { resource_type, id });
-                }
-                self.delete(resource_type, &id, current, change).await.map(WriteOutcome::Deleted)
-            }
-        }
-    }
-
-    async fn current(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<Option<Current>> {
-        let sql = self.sql(
-            "SELECT pk, version, deleted, content_hash FROM resource WHERE tenant = ? AND resource_type = ? AND id = ?",
-            vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()],
-        );
-        let rows = self.tx.fetch_all(sql).await?;
-        rows.first()
-            .map(|row| {
-                Ok(Current {
-                    pk: row.int(0)?,
-                    version: row.int(1)?,
-                    deleted: row.bool(2)?,
-                    content_hash: row.opt_text(3)?.map(str::to_owned),
-                })
-            })
-            .transpose()
-    }
-
-    async fn reread(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
-        let text =
-            format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
-        let sql = self.sql(&text, vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
-        let row = self.tx.fetch_all(sql).await?.into_iter().next().ok_or_else(|| not_found(resource_type, id))?;
-        stored(row)
-    }
-
-    /// The client and category of a Binary or Provenance come from the
-    /// resource it belongs to, as it is now (this transaction included).
-    async fn resolve_anchor(
-        &mut self,
-        of: ResourceType,
-        anchor: &LocalReference,
-    ) -> Result<(Option<ResourceId>, DataCategory)> {
-        let invalid = || Error::new(ErrorKind::Invalid, format!("{of} refers to {anchor}, which is not stored here"));
-        let anchor_type = anchor.resource_type().ok_or_else(invalid)?;
-        let sql = self.sql(
-            "SELECT client_id, category FROM resource WHERE tenant = ? AND resource_type = ? AND id = ? AND deleted = FALSE",
-            vec![self.tenant.as_str().into(), anchor_type.as_str().into(), anchor.id.as_str().into()],
-        );
-        let rows = self.tx.fetch_all(sql).await?;
-        let row = rows.first().ok_or_else(invalid)?;
-        let client = row.opt_text(0)?.and_then(|c| ResourceId::parse(c).ok());
-        let category = DataCategory::from_code(row.text(1)?).ok_or_else(invalid)?;
-        Ok((client, category))
-    }
-
-    async fn put(
-        &mut self,
-        prepared: PreparedResource,
-        current: Option<Current>,
-        change: ChangeNumber,
-    ) -> Result<StoredResource> {
-        let PreparedResource { resource_type, id, mut resource, classification, index, content_hash } = prepared;
-        let (client, category) = match classification {
-            Classification::Own { client, category } => (client, category),
-            Classification::SameAs(anchor) => self.resolve_anchor(resource_type, &anchor).await?,
-        };
-        let version = VersionId(current.as_ref().map_or(1, |c| c.version + 1));
-        let last_updated = self.at.timestamp_millis();
-        meta::stamp(&mut resource, &id, version, &format_instant(self.at), category);
-        let content = resource.to_string();
-        let client_text = client.as_ref().map(|c| c.as_str().to_owned());
-        let pk = match &current {
-            Some(current) => {
-                let sql = self.sql(
-                    "UPDATE resource SET version = ?, change_no = ?, last_updated = ?, deleted = FALSE, client_id = ?, \
-                     category = ?, content_hash = ?, content = ? WHERE pk = ?",
-                    vec![
-                        version.0.into(),
-                        change.0.into(),
-                        last_updated.into(),
-                        client_text.clone().into(),
-                        category.code().into(),
-                        content_hash.into(),
-                        content.clone().into(),
-                        current.pk.into(),
-                    ],
-                );
-                self.tx.execute(sql).await?;
-                self.clear_index(current.pk).await?;
-                current.pk
-            }
-            None => {
-                let sql = self.sql(
-                    "INSERT INTO resource (tenant, resource_type, id, version, change_no, last_updated, deleted, client_id, \
-                     category, content_hash, content) VALUES (?, ?, ?, ?, ?, ?, FALSE, ?, ?, ?, ?) RETURNING pk",
-                    vec![
-                        self.tenant.as_str().into(),
-                        resource_type.as_str().into(),
-                        id.as_str().into(),
-                        version.0.into(),
-                        change.0.into(),
-                        last_updated.into(),
-                        client_text.clone().into(),
-                        category.code().into(),
-                        content_hash.into(),
-                        content.clone().into(),
-                    ],
-                );
-                let rows = self.tx.fetch_all(sql).await?;
-                rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "insert returned no key"))?.int(0)?
-            }
-        };
-        self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone()));
-        self.insert_index(pk, resource_type, &index);
-        Ok(StoredResource {
-            resource_type,
-            id,
-            version,
-            last_updated,
-            change,
-            client,
-            category,
-            content: Some(content),
-        })
-    }
-
-    async fn delete(
-        &mut self,
-        resource_type: ResourceType,
-        id: &ResourceId,
-        current: Current,
-        change: ChangeNumber,
-    ) -> Result<StoredResource> {
-        let previous = self.reread(resource_type, id).await?;
-        let version = VersionId(current.version + 1);
-        let last_updated = self.at.timestamp_millis();
-        let sql = self.sql(
-            "UPDATE resource SET version = ?, change_no = ?, last_updated = ?, deleted = TRUE, content_hash = NULL, \
-             content = NULL WHERE pk = ?",
-            vec![version.0.into(), change.0.into(), last_updated.into(), current.pk.into()],
-        );
-        self.tx.execute(sql).await?;
-        self.clear_index(current.pk).await?;
-        let client_text = previous.client.as_ref().map(|c| c.as_str().to_owned());
-        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category, None);
-        Ok(StoredResource { version, last_updated, change, content: None, ..previous })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn insert_version(
-        &mut self,
-        pk: i64,
-        version: VersionId,
-        change: ChangeNumber,
-        last_updated: i64,
-        client: Option<String>,
-        category: DataCategory,
-        content: Option<String>,
-    ) {
-        self.pending.versions.push(vec![
-            pk.into(),
-            version.0.into(),
-            self.tenant.as_str().into(),
-            change.0.into(),
-            last_updated.into(),
-            client.into(),
-            category.code().into(),
-            content.into(),
-        ]);
-    }
-
-    /// Writes the pending version and index rows.
-    async fn flush(&mut self) -> Result<()> {
-        self.pending.versions.flush(self.tx, self.dialect).await?;
-        for table in &mut self.pending.index {
-            table.flush(self.tx, self.dialect).await?;
-        }
-        Ok(())
-    }
-
-    async fn clear_index(&mut self, pk: i64) -> Result<()> {
-        for table in &mut self.pending.index {
-            table.discard(pk);
-        }
-        for table in ["search_token", "search_reference", "search_date", "search_string"] {
-            let text = format!("DELETE FROM {table} WHERE resource_pk = ?");
-            self.tx.execute(self.sql(&text, vec![pk.into()])).await?;
-        }
-        Ok(())
-    }
-
-    fn insert_index(&mut self, pk: i64, resource_type: ResourceType, index: &crate::fhir::index::SearchIndex) {
-        let tenant = self.tenant.as_str();
-        let common = |param: &str| -> Vec<SqlValue> {
-            vec![pk.into(), tenant.into(), resource_type.as_str().into(), param.into()]
-        };
-        let [tokens, references, dates, strings] = &mut self.pending.index;
-        for t in &index.tokens {
-            tokens.push(
-                [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat(),
-            );
-        }
-        for r in &index.references {
-            references
-                .push([common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat());
-        }
-        for d in &index.dates {
-            dates.push([common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat());
-        }
-        for s in &index.strings {
-            strings.push([common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat());
-        }
-    }
 }
 
 #[async_trait]

@@ -12,16 +12,21 @@ mod error;
 mod logic;
 pub mod postgres;
 mod prepare;
+mod rejects;
 mod related;
 mod row;
+mod source;
 mod sql;
 pub mod sqlite;
+mod writer;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use error::{Error, ErrorKind, Result};
 pub use prepare::{PrepareError, PreparedResource, prepare};
+pub use rejects::{NewReject, RejectStore, StoredReject};
+pub use source::{SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
 
 use crate::fhir::datetime::EpochMillis;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
@@ -279,9 +284,9 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything the gateway stores.
-pub trait Store: ResourceStore + TokenStore {}
+pub trait Store: ResourceStore + TokenStore + SourceStore + RejectStore {}
 
-impl<T: ResourceStore + TokenStore> Store for T {}
+impl<T: ResourceStore + TokenStore + SourceStore + RejectStore> Store for T {}
 
 /// Opens the store named by a database URL (`sqlite:...` or
 /// `postgres://...`) and applies pending migrations.

@@ -8,6 +8,7 @@
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
+//! - `ingest`: delivery files into the store and back out through the API.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
@@ -23,6 +24,7 @@ mod conformance;
 mod crud;
 mod formats;
 mod include;
+mod ingest;
 mod mapping;
 mod metadata;
 mod paging;

@@ -1,0 +1,594 @@
+//! Source records of vendor deliveries, written inside one transaction per
+//! chunk: the order rule, the identities of each record's parts, the
+//! references between records, the law on access grants, a Provenance per
+//! written resource, and the cascade of a client tombstone.
+//!
+//! The decisions themselves are pure and live in [`crate::ingest`]; this
+//! file brings them the stored state and writes what they decide.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::logic::{Backend, SqlStore};
+use super::row::SqlValue;
+use super::sql::{Dialect, Sql};
+use super::writer::VersionWriter;
+use super::{Error, ErrorKind, Result, WriteOp, WriteOutcome, prepare};
+use crate::access::law;
+use crate::fhir::datetime::format_instant;
+use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
+use crate::ingest::order::{Condition, Decision, IncomingState, StoredState, decide};
+use crate::ingest::provenance::{DeliveryStamp, SourceOf, provenance};
+use crate::ingest::source_ref::{SourceRef, resolve_refs, source_refs};
+use crate::mapping::engine::MappedResource;
+
+/// A mapped source record for the store to write.
+#[derive(Debug, Clone)]
+pub struct SourceRecordWrite {
+    pub kind: String,
+    pub source_id: String,
+    /// The source id of its client.
+    pub client: Option<String>,
+    /// When it changed at the source (ms; the delivery's time if it does not say).
+    pub changed_at: i64,
+    pub change: SourceChange,
+}
+
+/// What a delivery says of a source record.
+#[derive(Debug, Clone)]
+pub enum SourceChange {
+    /// Its resources, by part, and a hash of them as mapped.
+    Write { resources: Vec<MappedResource>, content_hash: String },
+    /// A tombstone.
+    Delete,
+    /// Not for the portal: what it wrote before goes, nothing is kept.
+    Skip,
+}
+
+/// What writing a source record did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecordWritten {
+    pub result: SourceResult,
+    /// New versions written (deletions and Provenance included).
+    pub versions: u32,
+    pub warnings: Vec<String>,
+}
+
+/// The result for one source record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceResult {
+    Created,
+    Updated,
+    /// The same as stored: nothing written.
+    Unchanged,
+    Deleted,
+    Skipped,
+    /// Older than what is stored: ignored.
+    Older,
+    /// Its client is deleted: not written.
+    ClientDeleted,
+    /// A resource it maps to cannot be stored (e.g. not valid R4).
+    Failed {
+        field: String,
+        reason: String,
+    },
+}
+
+/// Source records and what they became.
+#[async_trait]
+pub trait SourceStore: Send + Sync {
+    /// Writes records of one delivery in one transaction, in order,
+    /// deciding each against the stored state inside the transaction.
+    async fn write_source_records(
+        &self,
+        tenant: &TenantCode,
+        delivery: &DeliveryStamp,
+        records: Vec<SourceRecordWrite>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SourceRecordWritten>>;
+}
+
+/// The suffix of the part under which a part's Provenance is kept.
+const PROVENANCE: &str = "@provenance";
+
+#[async_trait]
+impl<B: Backend> SourceStore for SqlStore<B> {
+    async fn write_source_records(
+        &self,
+        tenant: &TenantCode,
+        delivery: &DeliveryStamp,
+        records: Vec<SourceRecordWrite>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<SourceRecordWritten>> {
+        let dialect = B::DIALECT;
+        let mut tx = self.backend.begin_write().await?;
+        let statement = |text: &str, binds: Vec<SqlValue>| Sql::statement(dialect, text, binds);
+        tx.execute(statement(
+            "INSERT INTO tenant (code, last_change) VALUES (?, 0) ON CONFLICT (code) DO NOTHING",
+            vec![tenant.as_str().into()],
+        ))
+        .await?;
+        // Locks the tenant row until commit: writes of one tenant, and the
+        // order rule with them, happen one after the other.
+        let rows = tx
+            .fetch_all(statement(
+                "UPDATE tenant SET last_change = last_change WHERE code = ? RETURNING last_change",
+                vec![tenant.as_str().into()],
+            ))
+            .await?;
+        let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
+        let open_rejects = !tx
+            .fetch_all(statement(
+                "SELECT 1 FROM ingest_reject WHERE tenant = ? AND vendor = ? AND resolved_at IS NULL LIMIT 1",
+                vec![tenant.as_str().into(), delivery.vendor.as_str().into()],
+            ))
+            .await?
+            .is_empty();
+        let mut writer = SourceWriter {
+            versions: VersionWriter::new(tx.as_mut(), dialect, tenant, at),
+            dialect,
+            tenant,
+            delivery,
+            recorded: format_instant(at),
+            at: at.timestamp_millis(),
+            last_change: last,
+            found: HashMap::new(),
+            client_deleted: HashMap::new(),
+            open_rejects,
+        };
+        let mut written = Vec::with_capacity(records.len());
+        for record in records {
+            written.push(writer.write(record).await?);
+        }
+        writer.versions.flush().await?;
+        let last_change = writer.last_change;
+        tx.execute(statement(
+            "UPDATE tenant SET last_change = ? WHERE code = ?",
+            vec![last_change.into(), tenant.as_str().into()],
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(written)
+    }
+}
+
+/// One part of a source record and the resource it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    part: String,
+    resource_type: ResourceType,
+    id: ResourceId,
+}
+
+/// Writes source records inside one transaction.
+struct SourceWriter<'a> {
+    versions: VersionWriter<'a>,
+    dialect: Dialect,
+    tenant: &'a TenantCode,
+    delivery: &'a DeliveryStamp,
+    recorded: String,
+    at: i64,
+    last_change: i64,
+    /// References resolved in this transaction.
+    found: HashMap<SourceRef, Option<(ResourceType, ResourceId)>>,
+    /// Clients (by source id) looked up in this transaction: deleted or not.
+    client_deleted: HashMap<String, bool>,
+    /// Whether the vendor has rejects that a written record may resolve.
+    open_rejects: bool,
+}
+
+impl SourceWriter<'_> {
+    fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
+        Sql::statement(self.dialect, text, binds)
+    }
+
+    fn next_change(&mut self) -> ChangeNumber {
+        self.last_change += 1;
+        ChangeNumber(self.last_change)
+    }
+
+    fn key(&self, kind: &str, source_id: &str) -> Vec<SqlValue> {
+        vec![self.tenant.as_str().into(), self.delivery.vendor.as_str().into(), kind.into(), source_id.into()]
+    }
+
+    async fn write(&mut self, mut record: SourceRecordWrite) -> Result<SourceRecordWritten> {
+        let stored = self.stored_state(&record.kind, &record.source_id).await?;
+        let identities = self.identities(&record.kind, &record.source_id).await?;
+        let is_client = match &record.change {
+            SourceChange::Write { resources, .. } => {
+                resources.iter().any(|r| r.part.is_empty() && r.resource_type == ResourceType::Patient)
+            }
+            _ => identities.iter().any(|i| i.part.is_empty() && i.resource_type == ResourceType::Patient),
+        };
+        if !is_client
+            && let Some(client) = &record.client
+            && self.is_client_deleted(client).await?
+        {
+            return Ok(written(SourceResult::ClientDeleted, 0, vec![format!("its client {client} is deleted")]));
+        }
+        let (condition, content_hash) = match &record.change {
+            SourceChange::Write { content_hash, .. } => (Condition::Written, Some(content_hash.as_str())),
+            SourceChange::Delete => (Condition::Deleted, None),
+            SourceChange::Skip => (Condition::Skipped, None),
+        };
+        let incoming = IncomingState {
+            changed_at: record.changed_at,
+            delivered_at: self.delivery.created_at,
+            condition,
+            content_hash,
+        };
+        match decide(stored.as_ref(), &incoming) {
+            Decision::Apply => {}
+            Decision::Same => {
+                self.close_rejects(&record.kind, &record.source_id).await?;
+                return Ok(written(SourceResult::Unchanged, 0, Vec::new()));
+            }
+            Decision::Older | Decision::EarlierDelivery => {
+                return Ok(written(SourceResult::Older, 0, Vec::new()));
+            }
+        }
+        let content_hash = content_hash.map(str::to_owned);
+        // Taken out: the rest of the record is still needed below.
+        let change = std::mem::replace(&mut record.change, SourceChange::Skip);
+        let outcome = match change {
+            SourceChange::Write { resources, .. } => self.write_parts(&record, resources, identities).await?,
+            SourceChange::Delete => {
+                let mut versions = self.delete_parts(&identities).await?;
+                if is_client {
+                    versions += self.cascade(&record, &identities).await?;
+                }
+                written(SourceResult::Deleted, versions, Vec::new())
+            }
+            SourceChange::Skip => {
+                let versions = self.delete_parts(&identities).await?;
+                written(SourceResult::Skipped, versions, Vec::new())
+            }
+        };
+        if matches!(outcome.result, SourceResult::Failed { .. }) {
+            return Ok(outcome);
+        }
+        if is_client {
+            self.client_deleted.insert(record.source_id.clone(), condition == Condition::Deleted);
+        }
+        self.keep_state(&record, condition, content_hash).await?;
+        self.close_rejects(&record.kind, &record.source_id).await?;
+        Ok(outcome)
+    }
+
+    async fn stored_state(&mut self, kind: &str, source_id: &str) -> Result<Option<StoredState>> {
+        let sql = self.sql(
+            "SELECT changed_at, delivered_at, state, content_hash FROM source_record \
+             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ?",
+            self.key(kind, source_id),
+        );
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        rows.first()
+            .map(|row| {
+                let state = row.text(2)?;
+                let condition = Condition::from_code(state)
+                    .ok_or_else(|| Error::new(ErrorKind::Internal, format!("unknown source record state '{state}'")))?;
+                Ok(StoredState {
+                    changed_at: row.int(0)?,
+                    delivered_at: row.int(1)?,
+                    condition,
+                    content_hash: row.opt_text(3)?.map(str::to_owned),
+                })
+            })
+            .transpose()
+    }
+
+    async fn identities(&mut self, kind: &str, source_id: &str) -> Result<Vec<Identity>> {
+        let sql = self.sql(
+            "SELECT part, resource_type, resource_id FROM source_identity \
+             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? ORDER BY part",
+            self.key(kind, source_id),
+        );
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        rows.iter()
+            .map(|row| {
+                let invalid = |what: &str| Error::new(ErrorKind::Internal, format!("source identity with {what}"));
+                Ok(Identity {
+                    part: row.text(0)?.to_owned(),
+                    resource_type: row.text(1)?.parse().map_err(|_| invalid("an unknown type"))?,
+                    id: ResourceId::parse(row.text(2)?).map_err(|_| invalid("an invalid id"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn is_client_deleted(&mut self, client: &str) -> Result<bool> {
+        if let Some(deleted) = self.client_deleted.get(client) {
+            return Ok(*deleted);
+        }
+        let sql = self.sql(
+            "SELECT r.state FROM source_identity i JOIN source_record r ON r.tenant = i.tenant \
+             AND r.vendor = i.vendor AND r.kind = i.kind AND r.source_id = i.source_id \
+             WHERE i.tenant = ? AND i.vendor = ? AND i.source_id = ? AND i.part = '' AND i.resource_type = 'Patient'",
+            vec![self.tenant.as_str().into(), self.delivery.vendor.as_str().into(), client.into()],
+        );
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        let deleted = match rows.first() {
+            Some(row) => row.text(0)? == Condition::Deleted.code(),
+            None => false,
+        };
+        self.client_deleted.insert(client.to_owned(), deleted);
+        Ok(deleted)
+    }
+
+    /// The resource a source reference names, if it was ever written.
+    async fn find(&mut self, source: &SourceRef) -> Result<Option<(ResourceType, ResourceId)>> {
+        if let Some(found) = self.found.get(source) {
+            return Ok(found.clone());
+        }
+        let mut binds = self.key(&source.kind, &source.source_id);
+        binds.push(source.part.as_str().into());
+        let sql = self.sql(
+            "SELECT resource_type, resource_id FROM source_identity \
+             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? AND part = ?",
+            binds,
+        );
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        let found = match rows.first() {
+            Some(row) => match (row.text(0)?.parse::<ResourceType>(), ResourceId::parse(row.text(1)?)) {
+                (Ok(t), Ok(id)) => Some((t, id)),
+                _ => None,
+            },
+            None => None,
+        };
+        self.found.insert(source.clone(), found.clone());
+        Ok(found)
+    }
+
+    async fn write_parts(
+        &mut self,
+        record: &SourceRecordWrite,
+        resources: Vec<MappedResource>,
+        identities: Vec<Identity>,
+    ) -> Result<SourceRecordWritten> {
+        let mut warnings = Vec::new();
+        // Every part gets its id first, so that parts can refer to each other.
+        let mut parts = Vec::with_capacity(resources.len());
+        for mapped in resources {
+            let known = identities.iter().find(|i| i.part == mapped.part && i.resource_type == mapped.resource_type);
+            let id = known.map_or_else(ResourceId::generate, |i| i.id.clone());
+            parts.push((mapped, id, known.is_some()));
+        }
+        let own = |source: &SourceRef| -> Option<(ResourceType, ResourceId)> {
+            (source.kind == record.kind && source.source_id == record.source_id)
+                .then(|| {
+                    parts.iter().find(|(m, _, _)| m.part == source.part).map(|(m, id, _)| (m.resource_type, id.clone()))
+                })
+                .flatten()
+        };
+        let mut references = HashMap::new();
+        for (mapped, _, _) in &parts {
+            for source in source_refs(&mapped.resource) {
+                let target = match own(&source) {
+                    Some(target) => Some(target),
+                    None => self.find(&source).await?,
+                };
+                references.insert(source, target.map(|(t, id)| format!("{t}/{id}")));
+            }
+        }
+        let mut prepared = Vec::with_capacity(parts.len());
+        for (mapped, id, known) in parts {
+            let MappedResource { part, resource_type, mut resource } = mapped;
+            for missing in resolve_refs(&mut resource, &|s: &SourceRef| references.get(s).cloned().flatten()) {
+                warnings.push(format!("the reference to {missing} resolves to nothing: left out"));
+            }
+            if resource_type == ResourceType::Consent {
+                warnings.extend(law::limit_access_grant(&mut resource));
+            }
+            match prepare(resource_type, id, resource) {
+                Ok(resource) => prepared.push((part, resource, known)),
+                Err(e) => {
+                    let field =
+                        if part.is_empty() { resource_type.to_string() } else { format!("{resource_type} ({part})") };
+                    return Ok(written(SourceResult::Failed { field, reason: e.to_string() }, 0, warnings));
+                }
+            }
+        }
+        let produced: Vec<(String, ResourceType)> =
+            prepared.iter().map(|(part, resource, _)| (part.clone(), resource.resource_type)).collect();
+        let mut versions = 0;
+        let mut created_main = false;
+        let mut changed = false;
+        for (part, resource, known) in prepared {
+            let (resource_type, id) = (resource.resource_type, resource.id.clone());
+            if !known {
+                self.keep_identity(record, &part, resource_type, &id).await?;
+            }
+            let op = if known { WriteOp::Update { resource, if_match: None } } else { WriteOp::Create(resource) };
+            let change = self.next_change();
+            let stored = match self.versions.apply(op, change).await? {
+                WriteOutcome::Created(s) => {
+                    created_main |= part.is_empty();
+                    s
+                }
+                WriteOutcome::Updated(s) => s,
+                _ => continue,
+            };
+            changed = true;
+            versions += 1;
+            versions += self.write_provenance(record, &part, (resource_type, &id, stored.version), &identities).await?;
+        }
+        // Parts the record no longer has go, with their Provenance.
+        let gone: Vec<Identity> = identities
+            .iter()
+            .filter(|i| {
+                let part = i.part.strip_suffix(PROVENANCE).unwrap_or(&i.part);
+                let still = |(p, t): &(String, ResourceType)| p == part && (i.part != part || *t == i.resource_type);
+                !produced.iter().any(still)
+            })
+            .cloned()
+            .collect();
+        let deleted = self.delete_parts(&gone).await?;
+        changed |= deleted > 0;
+        versions += deleted;
+        let result = if created_main {
+            SourceResult::Created
+        } else if changed {
+            SourceResult::Updated
+        } else {
+            SourceResult::Unchanged
+        };
+        Ok(written(result, versions, warnings))
+    }
+
+    /// Writes the Provenance of a part's new version; 1 when written.
+    async fn write_provenance(
+        &mut self,
+        record: &SourceRecordWrite,
+        part: &str,
+        target: (ResourceType, &ResourceId, crate::fhir::VersionId),
+        identities: &[Identity],
+    ) -> Result<u32> {
+        let part = format!("{part}{PROVENANCE}");
+        let known = identities.iter().find(|i| i.part == part).map(|i| i.id.clone());
+        let id = known.clone().unwrap_or_else(ResourceId::generate);
+        let source = SourceOf { tenant: self.tenant.as_str(), kind: &record.kind, source_id: &record.source_id };
+        let resource = provenance(target, source, self.delivery, &self.recorded);
+        let resource = prepare(ResourceType::Provenance, id.clone(), resource)?;
+        let op = match known {
+            Some(_) => WriteOp::Update { resource, if_match: None },
+            None => {
+                self.keep_identity(record, &part, ResourceType::Provenance, &id).await?;
+                WriteOp::Create(resource)
+            }
+        };
+        let change = self.next_change();
+        let outcome = self.versions.apply(op, change).await?;
+        Ok(u32::from(matches!(outcome, WriteOutcome::Created(_) | WriteOutcome::Updated(_))))
+    }
+
+    async fn keep_identity(
+        &mut self,
+        record: &SourceRecordWrite,
+        part: &str,
+        resource_type: ResourceType,
+        id: &ResourceId,
+    ) -> Result<()> {
+        let mut binds = self.key(&record.kind, &record.source_id);
+        binds.extend([part.into(), resource_type.as_str().into(), id.as_str().into()]);
+        let sql = self.sql(
+            "INSERT INTO source_identity (tenant, vendor, kind, source_id, part, resource_type, resource_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, vendor, kind, source_id, part) \
+             DO UPDATE SET resource_type = excluded.resource_type, resource_id = excluded.resource_id",
+            binds,
+        );
+        self.versions.tx().execute(sql).await?;
+        let source =
+            SourceRef { kind: record.kind.clone(), source_id: record.source_id.clone(), part: part.to_owned() };
+        self.found.insert(source, Some((resource_type, id.clone())));
+        Ok(())
+    }
+
+    /// Deletes the resources of these parts that are not deleted yet;
+    /// the number of deletions written.
+    async fn delete_parts(&mut self, parts: &[Identity]) -> Result<u32> {
+        let mut deleted = 0;
+        for identity in parts {
+            deleted += self.delete(identity.resource_type, &identity.id).await?;
+        }
+        Ok(deleted)
+    }
+
+    async fn delete(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<u32> {
+        let change = self.next_change();
+        match self.versions.apply(WriteOp::Delete { resource_type, id: id.clone() }, change).await {
+            Ok(WriteOutcome::Deleted(_)) => Ok(1),
+            Ok(_) => Ok(0),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A client tombstone: everything in the client's compartment goes
+    /// (whichever vendor wrote it), and the vendor's records of the client
+    /// are remembered as deleted, as of the tombstone at the latest.
+    async fn cascade(&mut self, record: &SourceRecordWrite, identities: &[Identity]) -> Result<u32> {
+        let Some(patient) = identities.iter().find(|i| i.part.is_empty()) else { return Ok(0) };
+        let sql = self.sql(
+            "SELECT resource_type, id FROM resource WHERE tenant = ? AND client_id = ? AND deleted = FALSE",
+            vec![self.tenant.as_str().into(), patient.id.as_str().into()],
+        );
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        let mut under = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if let (Ok(t), Ok(id)) = (row.text(0)?.parse::<ResourceType>(), ResourceId::parse(row.text(1)?)) {
+                under.push((t, id));
+            }
+        }
+        let mut deleted = 0;
+        for (resource_type, id) in under {
+            deleted += self.delete(resource_type, &id).await?;
+        }
+        let sql = self.sql(
+            "UPDATE source_record SET state = 'deleted', content_hash = NULL, \
+             changed_at = CASE WHEN changed_at < ? THEN ? ELSE changed_at END \
+             WHERE tenant = ? AND vendor = ? AND client_source = ? AND state <> 'deleted' \
+             AND NOT (kind = ? AND source_id = ?)",
+            vec![
+                record.changed_at.into(),
+                record.changed_at.into(),
+                self.tenant.as_str().into(),
+                self.delivery.vendor.as_str().into(),
+                record.source_id.as_str().into(),
+                record.kind.as_str().into(),
+                record.source_id.as_str().into(),
+            ],
+        );
+        self.versions.tx().execute(sql).await?;
+        Ok(deleted)
+    }
+
+    async fn keep_state(
+        &mut self,
+        record: &SourceRecordWrite,
+        condition: Condition,
+        content_hash: Option<String>,
+    ) -> Result<()> {
+        let mut binds = self.key(&record.kind, &record.source_id);
+        binds.extend([
+            record.client.clone().into(),
+            record.changed_at.into(),
+            self.delivery.created_at.into(),
+            condition.code().into(),
+            content_hash.into(),
+        ]);
+        let sql = self.sql(
+            "INSERT INTO source_record (tenant, vendor, kind, source_id, client_source, changed_at, delivered_at, \
+             state, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (tenant, vendor, kind, source_id) DO UPDATE SET client_source = excluded.client_source, \
+             changed_at = excluded.changed_at, delivered_at = excluded.delivered_at, state = excluded.state, \
+             content_hash = excluded.content_hash",
+            binds,
+        );
+        self.versions.tx().execute(sql).await?;
+        Ok(())
+    }
+
+    /// A record written (or found the same) resolves its open rejects.
+    async fn close_rejects(&mut self, kind: &str, source_id: &str) -> Result<()> {
+        if !self.open_rejects {
+            return Ok(());
+        }
+        let how = if self.delivery.replay { "replayed" } else { "written" };
+        let resolution = format!("{how} from delivery {} of {}", self.delivery.name, self.delivery.created);
+        let mut binds: Vec<SqlValue> = vec![self.at.into(), resolution.into()];
+        binds.extend(self.key(kind, source_id));
+        let sql = self.sql(
+            "UPDATE ingest_reject SET resolved_at = ?, resolution = ? \
+             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? AND resolved_at IS NULL",
+            binds,
+        );
+        self.versions.tx().execute(sql).await?;
+        Ok(())
+    }
+}
+
+fn written(result: SourceResult, versions: u32, warnings: Vec<String>) -> SourceRecordWritten {
+    SourceRecordWritten { result, versions, warnings }
+}

@@ -1,0 +1,413 @@
+//! Ingest end to end: delivery files through the mapping into the store,
+//! read back through the FHIR API, on both databases. The rules of the
+//! vendor contract each have a test: identity, updates, the order rule
+//! (also between two ingests at once), tombstones, the client cascade,
+//! refusals that write nothing, and rejects kept and replayed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use zorgpoort::fhir::{ChangeNumber, TenantCode};
+use zorgpoort::ingest::{self, IngestError, Quiet, Summary};
+use zorgpoort::mapping::spec::Mapping;
+use zorgpoort::store::Store;
+
+use crate::common::{Db, TENANT, TestServer, entry_ids, json};
+
+fn tenant() -> TenantCode {
+    TenantCode::parse(TENANT).unwrap()
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pluriform() -> Arc<Mapping> {
+    Arc::new(Mapping::load(&repo().join("mappings/pluriform")).unwrap())
+}
+
+/// A delivery written to a file of its own.
+struct Deliveries(tempfile::TempDir);
+
+impl Deliveries {
+    fn new() -> Self {
+        Deliveries(tempfile::tempdir().unwrap())
+    }
+
+    fn file(&self, name: &str, delivery: &Value) -> PathBuf {
+        let path = self.0.path().join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(delivery).unwrap()).unwrap();
+        path
+    }
+}
+
+async fn ingest(store: &Arc<dyn Store>, mapping: &Arc<Mapping>, file: &Path) -> Summary {
+    ingest::ingest_file(store, mapping, &tenant(), file, &Quiet).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The counts of a summary, without its warnings, as
+/// `[created, updated, unchanged, deleted, skipped, stale, containers, rejected]`.
+fn counts(s: &Summary) -> [u64; 8] {
+    [s.created, s.updated, s.unchanged, s.deleted, s.skipped, s.stale, s.containers, s.rejected]
+}
+
+/// A Pluriform delivery of `pameijer` made at `created`.
+fn delivery(created: &str, clients: Value) -> Value {
+    json!({
+        "formaat": "pluriform-export",
+        "versie": 1,
+        "organisatie": {"code": "pameijer", "naam": "Pameijer", "agb": "73730123"},
+        "aangemaakt": created,
+        "medewerkers": [{"medewerkernummer": "M-1", "voornaam": "Ilse", "achternaam": "Vries",
+                         "gewijzigd": "2026-01-01T09:00:00+01:00"}],
+        "clienten": clients
+    })
+}
+
+fn client(number: &str, changed: &str, extra: Value) -> Value {
+    let mut client = json!({
+        "clientnummer": number,
+        "naam": {"voornamen": "Tharah", "achternaam": "Berg"},
+        "geboortedatum": "19-07-1995",
+        "geslacht": "V",
+        "gewijzigd": changed
+    });
+    if let (Some(c), Value::Object(extra)) = (client.as_object_mut(), extra) {
+        c.extend(extra);
+    }
+    client
+}
+
+fn weight(id: &str, value: &str, changed: &str) -> Value {
+    json!({"id": id, "meetsoort": "Gewicht", "waarde": value, "eenheid": "kg", "tijdstip": "Wo 3 mei 2023 | 18:30",
+           "medewerker": "M-1", "gewijzigd": changed})
+}
+
+/// The Observations of the client with this client number, by the API.
+async fn weights_of(server: &TestServer, token: &str, number: &str) -> Vec<f64> {
+    let patient = patient_id(server, token, number).await.expect("the client is there");
+    let (status, bundle) = json(
+        server.request(Method::GET, &format!("Observation?patient={patient}&_sort=_id"), token).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{bundle}");
+    let mut values: Vec<f64> = bundle["entry"]
+        .as_array()
+        .map(|entries| entries.iter().map(|e| e["resource"]["valueQuantity"]["value"].as_f64().unwrap()).collect())
+        .unwrap_or_default();
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+/// The Patient id of a client number, found by its source identifier.
+async fn patient_id(server: &TestServer, token: &str, number: &str) -> Option<String> {
+    let system = "https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform/client";
+    let path = format!("Patient?identifier={system}|{number}");
+    let (status, bundle) = json(server.request(Method::GET, &path, token).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{bundle}");
+    entry_ids(&bundle).into_iter().next()
+}
+
+async fn made_up_vendor_with_flat_lists(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let mapping = Arc::new(Mapping::load(&repo().join("tests/fixtures/mappings/zorgdorp")).unwrap());
+    let file = repo().join("tests/fixtures/deliveries/zorgdorp-1.json");
+    let summary = ingest(&server.store, &mapping, &file).await;
+    // P-1 and R-1 created; tombstones P-3, R-4 remembered; R-3 not shared;
+    // rejected: P-2 (29 February 1981), R-2 (week 53 of 2024), R-5 (an
+    // unknown kind).
+    assert_eq!(summary.records, 8);
+    assert_eq!(counts(&summary), [2, 0, 0, 2, 1, 0, 0, 3]);
+    // Each of the two with its Provenance.
+    assert_eq!(summary.versions, 4);
+
+    let (_, people) =
+        json(server.request(Method::GET, "Patient?family=van%20Dijk", &token).send().await.unwrap()).await;
+    let anna = entry_ids(&people);
+    assert_eq!(anna.len(), 1);
+    let (_, readings) = json(
+        server.request(Method::GET, &format!("Observation?subject=Patient/{}", anna[0]), &token).send().await.unwrap(),
+    )
+    .await;
+    let codes: Vec<&str> = readings["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["code"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["29463-7"], "{readings}");
+    // Ids are not the source ids.
+    assert_ne!(anna[0], "P-1");
+
+    let (_, provenance) = json(
+        server.request(Method::GET, &format!("Provenance?target=Patient/{}", anna[0]), &token).send().await.unwrap(),
+    )
+    .await;
+    let entity = &provenance["entry"][0]["resource"]["entity"][0]["what"];
+    assert_eq!(entity["identifier"]["system"], "https://zorgpoort.nl/fhir/NamingSystem/pameijer/zorgdorp/person");
+    assert_eq!(entity["identifier"]["value"], "P-1");
+    assert_eq!(entity["display"], "person P-1 in delivery zorgdorp-1.json of 2026-11-20T10:15:00+01:00");
+}
+
+async fn the_same_delivery_twice_writes_nothing_new(db: Db) {
+    let server = TestServer::start(db).await;
+    let deliveries = Deliveries::new();
+    let d = delivery(
+        "2026-02-01T10:00:00+01:00",
+        json!([client(
+            "1",
+            "2026-01-10T09:00:00+01:00",
+            json!({"metingen": [weight("W-1", "56,0", "2026-01-10T09:00:00+01:00")]})
+        )]),
+    );
+    let file = deliveries.file("d.json", &d);
+    let first = ingest(&server.store, &pluriform(), &file).await;
+    assert_eq!(counts(&first), [3, 0, 0, 0, 0, 0, 0, 0], "{first:?}");
+    let change = server.store.last_change(&tenant()).await.unwrap();
+    let again = ingest(&server.store, &pluriform(), &file).await;
+    assert_eq!(counts(&again), [0, 0, 3, 0, 0, 0, 0, 0], "{again:?}");
+    assert_eq!(again.versions, 0);
+    assert_eq!(server.store.last_change(&tenant()).await.unwrap(), change, "no version written");
+}
+
+async fn older_changes_never_overwrite_newer_ones(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    let mapping = pluriform();
+    let one = |created: &str, value: &str, changed: &str| {
+        delivery(
+            created,
+            json!([client("1", "2026-01-10T09:00:00+01:00", json!({"metingen": [weight("W-1", value, changed)]}))]),
+        )
+    };
+    let newer = deliveries.file("newer.json", &one("2026-02-02T10:00:00+01:00", "60,0", "2026-02-02T09:00:00+01:00"));
+    let older = deliveries.file("older.json", &one("2026-02-03T10:00:00+01:00", "50,0", "2026-02-01T09:00:00+01:00"));
+    ingest(&server.store, &mapping, &newer).await;
+    let late = ingest(&server.store, &mapping, &older).await;
+    assert_eq!(late.stale, 1, "{late:?}");
+    assert_eq!(weights_of(&server, &token, "1").await, vec![60.0]);
+
+    // Changed at the same time with other content: the later delivery wins,
+    // an earlier one does not.
+    let same_time = "2026-02-02T09:00:00+01:00";
+    let later = deliveries.file("later.json", &one("2026-02-04T10:00:00+01:00", "70,0", same_time));
+    let earlier = deliveries.file("earlier.json", &one("2026-02-01T10:00:00+01:00", "80,0", same_time));
+    assert_eq!(ingest(&server.store, &mapping, &later).await.updated, 1);
+    assert_eq!(ingest(&server.store, &mapping, &earlier).await.stale, 1);
+    assert_eq!(weights_of(&server, &token, "1").await, vec![70.0]);
+}
+
+async fn tombstones_are_remembered_and_a_client_tombstone_cascades(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    let mapping = pluriform();
+    let full = delivery(
+        "2026-02-01T10:00:00+01:00",
+        json!([
+            client(
+                "1",
+                "2026-01-10T09:00:00+01:00",
+                json!({"metingen": [
+                    weight("W-1", "56,0", "2026-01-10T09:00:00+01:00"),
+                    weight("W-2", "57,0", "2026-01-10T09:00:00+01:00")
+                ]})
+            ),
+            client(
+                "2",
+                "2026-01-10T09:00:00+01:00",
+                json!({"metingen": [weight("W-3", "80,0", "2026-01-10T09:00:00+01:00")]})
+            )
+        ]),
+    );
+    ingest(&server.store, &mapping, &deliveries.file("full.json", &full)).await;
+    let patient_1 = patient_id(&server, &token, "1").await.unwrap();
+    let observations_1 = {
+        let path = format!("Observation?patient={patient_1}");
+        let (_, bundle) = json(server.request(Method::GET, &path, &token).send().await.unwrap()).await;
+        entry_ids(&bundle)
+    };
+    assert_eq!(observations_1.len(), 2);
+
+    // A tombstone for W-2, then (late) an older version of it.
+    let tombstone = delivery(
+        "2026-02-02T10:00:00+01:00",
+        json!([{"clientnummer": "1", "metingen": [{"id": "W-2", "verwijderd": true, "gewijzigd": "2026-02-02T09:00:00+01:00"}]}]),
+    );
+    let summary = ingest(&server.store, &mapping, &deliveries.file("tombstone.json", &tombstone)).await;
+    assert_eq!((summary.deleted, summary.containers), (1, 1), "{summary:?}");
+    let late = delivery(
+        "2026-02-03T10:00:00+01:00",
+        json!([{"clientnummer": "1", "metingen": [weight("W-2", "57,5", "2026-01-20T09:00:00+01:00")]}]),
+    );
+    assert_eq!(ingest(&server.store, &mapping, &deliveries.file("late.json", &late)).await.stale, 1);
+    assert_eq!(weights_of(&server, &token, "1").await, vec![56.0]);
+
+    // The client's tombstone takes everything of the client, nothing of another.
+    let gone = delivery(
+        "2026-02-04T10:00:00+01:00",
+        json!([{"clientnummer": "1", "verwijderd": true, "gewijzigd": "2026-02-04T09:00:00+01:00"}]),
+    );
+    assert_eq!(ingest(&server.store, &mapping, &deliveries.file("gone.json", &gone)).await.deleted, 1);
+    let status = |path: String| {
+        let request = server.request(Method::GET, &path, &token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(format!("Patient/{patient_1}")).await, 410);
+    for observation in &observations_1 {
+        assert_eq!(status(format!("Observation/{observation}")).await, 410);
+    }
+    assert_eq!(weights_of(&server, &token, "2").await, vec![80.0]);
+
+    // A newer record under the deleted client does not bring anything back.
+    let orphan = delivery(
+        "2026-02-05T10:00:00+01:00",
+        json!([{"clientnummer": "1", "metingen": [weight("W-9", "50,0", "2026-02-05T09:00:00+01:00")]}]),
+    );
+    let summary = ingest(&server.store, &mapping, &deliveries.file("orphan.json", &orphan)).await;
+    assert_eq!(summary.skipped, 1, "{summary:?}");
+    assert_eq!(summary.warnings[0].message, "its client 1 is deleted");
+    let (_, bundle) = json(server.request(Method::GET, "Observation", &token).send().await.unwrap()).await;
+    assert_eq!(bundle["total"], 1, "only the other client's");
+}
+
+async fn two_ingests_at_once_keep_the_order_rule(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    let mapping = pluriform();
+    for round in 0..4 {
+        let number = format!("{round}");
+        let one = |value: &str, changed: &str| {
+            delivery(
+                "2026-02-01T10:00:00+01:00",
+                json!([client(
+                    &number,
+                    "2026-01-10T09:00:00+01:00",
+                    json!({"metingen": [weight(&format!("W-{round}"), value, changed)]})
+                )]),
+            )
+        };
+        let newer = deliveries.file(&format!("newer-{round}.json"), &one("60,0", "2026-02-02T09:00:00+01:00"));
+        let older = deliveries.file(&format!("older-{round}.json"), &one("50,0", "2026-02-01T09:00:00+01:00"));
+        let (a, b) = (Arc::clone(&server.store), Arc::clone(&server.store));
+        let (m1, m2) = (Arc::clone(&mapping), Arc::clone(&mapping));
+        // Started in either order, at the same time.
+        let (first, second) = if round % 2 == 0 { (newer, older) } else { (older, newer) };
+        let (x, y) = tokio::join!(
+            tokio::spawn(async move { ingest(&a, &m1, &first).await }),
+            tokio::spawn(async move { ingest(&b, &m2, &second).await })
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.rejected + y.rejected, 0);
+        assert_eq!(weights_of(&server, &token, &number).await, vec![60.0], "round {round}");
+    }
+}
+
+async fn a_refused_delivery_writes_nothing(db: Db) {
+    let server = TestServer::start(db).await;
+    let deliveries = Deliveries::new();
+    let mapping = pluriform();
+    let good = delivery("2026-02-01T10:00:00+01:00", json!([client("1", "2026-01-10T09:00:00+01:00", json!({}))]));
+    let mut other_org = good.clone();
+    other_org["organisatie"]["code"] = json!("sheerenloo");
+    let mut other_version = good.clone();
+    other_version["versie"] = json!(2);
+    let text = serde_json::to_string(&good).unwrap();
+    let truncated = deliveries.0.path().join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() - 40]).unwrap();
+    let cases = [
+        (
+            deliveries.file("other-org.json", &other_org),
+            "this delivery is for organisation 'sheerenloo', not 'pameijer'",
+        ),
+        (deliveries.file("other-version.json", &other_version), "its version (`versie`) is 2, expected 1"),
+        (truncated, "not valid JSON"),
+    ];
+    for (file, expected) in cases {
+        let error = ingest::ingest_file(&server.store, &mapping, &tenant(), &file, &Quiet).await.unwrap_err();
+        assert!(matches!(&error, IngestError::Refused(r) if r.0.contains(expected)), "{file:?}: {error}");
+    }
+    assert_eq!(server.store.last_change(&tenant()).await.unwrap(), ChangeNumber(0));
+    assert!(server.store.rejects(&tenant(), true).await.unwrap().is_empty());
+}
+
+async fn a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    // A copy of the made-up vendor's mapping, to fix.
+    let folder = tempfile::tempdir().unwrap();
+    let source = repo().join("tests/fixtures/mappings/zorgdorp");
+    copy_dir(&source, folder.path());
+    let mapping = Arc::new(Mapping::load(folder.path()).unwrap());
+    let file = repo().join("tests/fixtures/deliveries/zorgdorp-1.json");
+    assert_eq!(ingest(&server.store, &mapping, &file).await.rejected, 3);
+
+    let open = server.store.rejects(&tenant(), false).await.unwrap();
+    let ids: Vec<_> = open.iter().map(|r| r.reject.source_id.as_deref().unwrap()).collect();
+    assert_eq!(ids, ["P-2", "R-2", "R-5"]);
+    let r = &open[2].reject;
+    assert_eq!(
+        (r.vendor.as_str(), r.delivery.as_str(), r.kind.as_str(), r.source_id.as_deref(), r.field.as_str()),
+        ("zorgdorp", "zorgdorp-1.json", "reading", Some("R-5"), "kind")
+    );
+    assert!(r.reason.contains("`temperature` is not one of the known codes"), "{}", r.reason);
+
+    // Replaying with the mapping unchanged: still rejected, still open.
+    let mappings = [Mapping::load(folder.path()).unwrap()];
+    let again = ingest::replay::replay(&server.store, &mappings, &tenant(), open.clone()).await.unwrap();
+    assert_eq!(again.rejected, 3);
+    assert_eq!(server.store.rejects(&tenant(), false).await.unwrap().len(), 3);
+
+    // The integration specialist adds the code; the replay writes the record.
+    let toml = folder.path().join("mapping.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace(
+        "[tables.reading]\n",
+        "[tables.reading]\ntemperature = { system = \"http://loinc.org\", code = \"8310-5\", display = \"Body temperature\" }\n",
+    );
+    std::fs::write(&toml, text.replace("pulse = \"/min\"", "pulse = \"/min\"\ntemperature = \"Cel\"")).unwrap();
+    let mappings = [Mapping::load(folder.path()).unwrap()];
+    let replayed = ingest::replay::replay(&server.store, &mappings, &tenant(), open.clone()).await.unwrap();
+    assert_eq!((replayed.created, replayed.rejected), (1, 2), "{replayed:?}");
+    // Its person (P-2) is still rejected: the reading goes in without it.
+    assert_eq!(replayed.warnings[0].message, "the reference to person P-2 resolves to nothing: left out");
+    let still_open = server.store.rejects(&tenant(), false).await.unwrap();
+    assert_eq!(still_open.iter().map(|r| r.number).collect::<Vec<_>>(), [open[0].number, open[1].number]);
+    let all = server.store.rejects(&tenant(), true).await.unwrap();
+    assert_eq!(
+        all[2].resolution.as_deref(),
+        Some("replayed from delivery zorgdorp-1.json of 2026-11-20T10:15:00+01:00")
+    );
+    let (_, bundle) =
+        json(server.request(Method::GET, "Observation?code=http://loinc.org|8310-5", &token).send().await.unwrap())
+            .await;
+    assert_eq!(bundle["total"], 1);
+    assert_eq!(bundle["entry"][0]["resource"]["valueQuantity"]["value"], 37.2);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+crate::on_both_databases!(
+    made_up_vendor_with_flat_lists,
+    the_same_delivery_twice_writes_nothing_new,
+    older_changes_never_overwrite_newer_ones,
+    tombstones_are_remembered_and_a_client_tombstone_cascades,
+    two_ingests_at_once_keep_the_order_rule,
+    a_refused_delivery_writes_nothing,
+    a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed,
+);
