@@ -3,6 +3,8 @@
 //! its golden file (`tests/golden/mapping/`), and the samples' key facts
 //! checked by hand.
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 use zorgpoort::fhir::model::check_structure;
 use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection};
@@ -165,4 +167,62 @@ fn describe(record: &MappedRecord) -> Value {
     };
     json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
            "action": action, "warnings": record.warnings})
+}
+
+/// Every project CodeSystem and extension the Pluriform mapping names is
+/// published in `conformance/` (tenant-scoped systems, with `{{ }}` in
+/// them, are the tenant's own), and every project code the samples map
+/// to is defined there.
+#[test]
+fn project_code_systems_and_extensions_are_published() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut published = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(repo.join("conformance")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let resource: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let codes: Vec<String> = resource["concept"]
+                .as_array()
+                .map(|c| c.iter().map(|c| c["code"].as_str().unwrap().to_owned()).collect())
+                .unwrap_or_default();
+            published.insert(resource["url"].as_str().unwrap().to_owned(), codes);
+        }
+    }
+    let folder = repo.join("mappings/pluriform");
+    let mut files = vec![folder.join("mapping.toml")];
+    files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
+    let mut named = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for url in text.split('"').filter(|s| s.starts_with("https://zorgpoort.nl/fhir/") && !s.contains("{{")) {
+            assert!(published.contains_key(url), "{}: {url} is not in conformance/", file.display());
+            named += 1;
+        }
+    }
+    assert!(named >= 8, "only {named} project URLs named");
+
+    // The codes of project CodeSystems in what the samples map to.
+    fn walk<'a>(value: &'a Value, out: &mut Vec<(&'a str, &'a str)>) {
+        match value {
+            Value::Object(map) => {
+                if let (Some(Value::String(system)), Some(Value::String(code))) = (map.get("system"), map.get("code")) {
+                    out.push((system, code));
+                }
+                map.values().for_each(|v| walk(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.join("tests/golden/mapping/pluriform-pameijer.json")).unwrap(),
+    )
+    .unwrap();
+    let mut codings = Vec::new();
+    walk(&golden, &mut codings);
+    for (system, code) in codings {
+        if let Some(codes) = published.get(system) {
+            assert!(codes.iter().any(|c| c == code), "{system} has no code {code}");
+        }
+    }
 }

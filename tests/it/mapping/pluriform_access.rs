@@ -138,3 +138,21 @@ fn the_grant_holds_only_inside_its_period() {
     let grant = part(mapped(&map_pluriform("vertegenwoordiger", record)), "grant");
     assert_eq!(grant["provision"]["period"], json!({"start": "2024-01-01", "end": "2025-06-30"}));
 }
+
+/// COD472 has one code (24) for several legal representatives: the exact
+/// kind rides along as a project coding, on the person and on the grant.
+#[test]
+fn the_exact_kind_of_a_legal_representative_beside_its_cod472_code() {
+    let outcome = map_pluriform("vertegenwoordiger", representative("gemachtigde", "noodzakelijk", "N"));
+    let record = mapped(&outcome);
+    let roles = json!([
+        {"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "24", "display": "Wettelijke vertegenwoordiger"},
+        {"system": "https://zorgpoort.nl/fhir/CodeSystem/representative-kind", "code": "schriftelijk-gemachtigde",
+         "display": "Schriftelijk gemachtigde"},
+    ]);
+    let person = super::written(record);
+    let first = json!({"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "01",
+                       "display": "Eerste relatie/contactpersoon"});
+    assert_eq!(person["relationship"][0]["coding"], json!([roles[0], roles[1], first]));
+    assert_eq!(part(record, "grant")["provision"]["actor"][0]["role"]["coding"], roles);
+}
