@@ -5,7 +5,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use zorgpoort::mapping::engine::{Action, RecordOutcome};
 
-use super::{map_pluriform, map_pluriform_in, mapped, part, parts, pluriform, pluriform_delivery, written};
+use super::{map_pluriform, map_pluriform_in, mapped, part, parts, pluriform, pluriform_delivery, rejected, written};
 
 const CLIENT: &str = "urn:zorgpoort:source:client:100234";
 
@@ -251,6 +251,19 @@ fn a_message_between_the_client_side_and_the_care_team() {
     assert_eq!(message["sender"], json!({"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001"}));
     assert_eq!(message["recipient"], json!([{"reference": CLIENT}]));
     assert!(message.get("inResponseTo").is_none());
+    // To the care team without a name: the client's eerstverantwoordelijke
+    // receives the client's messages.
+    let to_the_team = json!({"id": "B-9004", "verzonden": "2024-03-08T14:10:00+01:00", "van": {"soort": "client"},
+                             "aan": {"soort": "medewerker"}, "tekst": "Hoi", "gewijzigd": "2026-11-20T09:00:00+01:00"});
+    let parent = json!({"clientnummer": "100234", "eerstverantwoordelijke": "M-17"});
+    let message = written(mapped(&map_pluriform_in("bericht", to_the_team.clone(), &parent)));
+    assert_eq!(message["recipient"], json!([{"reference": "urn:zorgpoort:source:medewerker:M-17"}]));
+    let outcome = map_pluriform("bericht", to_the_team);
+    let rejection = rejected(&outcome);
+    assert_eq!(
+        (rejection.field.as_str(), rejection.reason.as_str()),
+        ("aan.nummer", "is required but missing or empty")
+    );
 }
 
 #[test]
