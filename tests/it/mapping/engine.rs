@@ -145,6 +145,18 @@ fn mapping_files_are_checked_when_loaded() {
         (record(""), vec![("p.json", r#"{"resourceType": "Patient", "#)], "templates/p.json:1:", Some(1)),
         (record(""), vec![("p.json", r#"{"resourceType": "Alien"}"#)], "needs a `resourceType`", None),
         (record("client = \"{{ id | ref(nobody) }}\"\n"), with_template.clone(), "no record kind `nobody`", Some(10)),
+        (
+            record("client = \"{{ id | ref(client, plan) }}\"\n"),
+            with_template.clone(),
+            "record kind `client` has no part `plan`",
+            Some(10),
+        ),
+        (
+            record("deleted = \"{{ id | upper | present }}\"\n"),
+            with_template.clone(),
+            "`present` asks about a field",
+            Some(10),
+        ),
         (record("changed = \"{{ at | date('dd/MM') }}\"\n"), with_template.clone(), "dd/MM", Some(10)),
         (record("id = \"{{ id }}\"\n"), with_template.clone(), "duplicate key", Some(14)),
     ];
