@@ -43,7 +43,8 @@ pub struct FilterCall {
     pub args: Vec<Arg>,
 }
 
-/// A filter argument: a literal or a bare name (a code table, a record kind).
+/// A filter argument: a literal or a bare name (a code table, a record
+/// kind, a part, or a field path such as `in_zorg.einde`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     Text(String),
@@ -144,7 +145,7 @@ impl Parser<'_> {
                     }
                     Some('\'') => args.push(Arg::Text(self.text()?)),
                     Some(c) if c.is_ascii_digit() || c == '-' => args.push(Arg::Number(self.number()?)),
-                    Some(c) if is_name_start(c) => args.push(Arg::Name(self.name()?)),
+                    Some(c) if is_name_start(c) => args.push(Arg::Name(self.dotted_name()?)),
                     Some(c) => return Err(self.error(format!("expected an argument, found `{c}`"))),
                     None => return Err(self.error(format!("the arguments of `{name}` are not closed"))),
                 }
@@ -174,6 +175,17 @@ impl Parser<'_> {
             self.at += 1;
         }
         Ok(self.chars[start..self.at].iter().map(|(_, c)| c).collect())
+    }
+
+    /// A name, or names joined by dots (a field path as an argument).
+    fn dotted_name(&mut self) -> Result<String, ExprError> {
+        let mut name = self.name()?;
+        while self.peek() == Some('.') {
+            self.at += 1;
+            name.push('.');
+            name.push_str(&self.name()?);
+        }
+        Ok(name)
     }
 
     fn text(&mut self) -> Result<String, ExprError> {
@@ -259,6 +271,9 @@ mod tests {
         assert_eq!(expr.operand, path("naam.achternaam"));
         assert_eq!(expr.filters, vec![FilterCall { name: "required".into(), args: vec![] }]);
 
+        let expr = parse("in_zorg.einde | and('finished') | or($parent.in_zorg.begin)").unwrap();
+        assert_eq!(expr.filters[1].args, vec![Arg::Name("$parent.in_zorg.begin".into())]);
+
         let expr = parse("$parent.clientnummer|ref(client)|default('x', 2)").unwrap();
         assert_eq!(expr.operand, path("$parent.clientnummer"));
         assert_eq!(expr.filters[0], FilterCall { name: "ref".into(), args: vec![Arg::Name("client".into())] });
@@ -285,6 +300,7 @@ mod tests {
             ("a | f('x' 'y')", "expected `,` or `)`", 11),
             ("'open", "not closed", 6),
             ("a.", "expected a name", 3),
+            ("a | or(b.)", "expected a name", 10),
             ("1.2.3", "not a number", 6),
         ];
         for (source, message, column) in cases {

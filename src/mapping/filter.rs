@@ -1,23 +1,38 @@
 //! The filters expressions can use: the generic transforms of vendor values
-//! ([`super::value`]), code tables from the mapping file, and references to
-//! other records by their source identity.
+//! ([`super::value`]), code tables from the mapping file, references to
+//! other records by their source identity, and the few logical steps
+//! conditions need (`and`, `or`, `unless`, `present`).
 //!
 //! A filter receives the value so far (`Null` when there is none) and
 //! returns the next; most pass `Null` on unchanged, so that an optional
-//! field stays optional. `required` turns `Null` into an error.
+//! field stays optional. `required` turns `Null` into an error. A value
+//! *holds* when it is neither `Null` nor `false`.
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use serde_json::{Number, Value, json};
 
-use super::expr::{Arg, Expr, FilterCall};
+use super::expr::{self, Arg, Expr, FilterCall};
 use super::template::Scope;
 use super::value;
 
 /// The prefix of a reference that names a record by its source identity
-/// (`urn:zorgpoort:source:<kind>:<source id>`); the writer replaces it by
-/// the resource's logical reference.
+/// (`urn:zorgpoort:source:<kind>:<source id>`, or
+/// `urn:zorgpoort:source:<kind>:<source id>#<part>` for a named part of
+/// it); the writer replaces it by the resource's logical reference.
 pub const SOURCE_REFERENCE_PREFIX: &str = "urn:zorgpoort:source:";
+
+/// The source reference of a record (`part` `None` or empty: its main
+/// resource). In the source id, `%` and `#` are percent-encoded, so that
+/// the part after the last `#` is always the part's name.
+pub fn source_reference(kind: &str, source_id: &str, part: Option<&str>) -> String {
+    let id = source_id.replace('%', "%25").replace('#', "%23");
+    match part {
+        Some(part) if !part.is_empty() => format!("{SOURCE_REFERENCE_PREFIX}{kind}:{id}#{part}"),
+        _ => format!("{SOURCE_REFERENCE_PREFIX}{kind}:{id}"),
+    }
+}
 
 /// A code table of a mapping file: source code to FHIR value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,6 +49,9 @@ pub struct CodeTable {
 pub struct Filters {
     tables: BTreeMap<String, CodeTable>,
     record_kinds: Vec<String>,
+    /// The named parts of each record kind, where known (checks
+    /// `ref(kind, part)`).
+    parts: BTreeMap<String, Vec<String>>,
 }
 
 /// How many arguments each filter takes, and of what kind.
@@ -46,28 +64,35 @@ enum Args {
     Literals2,
     /// A code table's name.
     Table,
-    /// A record kind's name.
-    Kind,
+    /// A record kind's name, and optionally one of its parts.
+    Reference,
+    /// A field path or a literal.
+    Field,
 }
 
 fn signature(name: &str) -> Option<Args> {
     Some(match name {
         "required" | "dutch_date" | "iso_date" | "local_datetime" | "caress_datetime" | "mep_datetime"
         | "offset_datetime" | "measurement_time" | "epoch_millis" | "decimal" | "integer" | "money" | "yes_no"
-        | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" | "words" => {
-            Args::None
-        }
+        | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" | "words"
+        | "present" | "base64" => Args::None,
         "default" | "date" | "is" | "append" | "prepend" => Args::Literal,
         "split" | "range" => Args::Literals2,
         "table" => Args::Table,
-        "ref" => Args::Kind,
+        "ref" => Args::Reference,
+        "and" | "or" | "unless" => Args::Field,
         _ => return None,
     })
 }
 
 impl Filters {
     pub fn new(tables: BTreeMap<String, CodeTable>, record_kinds: Vec<String>) -> Self {
-        Filters { tables, record_kinds }
+        Filters { tables, record_kinds, parts: BTreeMap::new() }
+    }
+
+    /// The same filters, knowing the named parts of each record kind.
+    pub fn with_parts(self, parts: BTreeMap<String, Vec<String>>) -> Self {
+        Filters { parts, ..self }
     }
 
     #[cfg(test)]
@@ -81,27 +106,45 @@ impl Filters {
                 quietly: false,
             },
         );
-        Filters::new(tables, vec!["client".into()])
+        let parts = [("client".to_owned(), vec!["careteam".to_owned()])].into();
+        Filters::new(tables, vec!["client".into()]).with_parts(parts)
     }
 
     /// Checks the filters of an expression when the mapping is loaded.
     pub fn check(&self, expr: &Expr) -> Result<(), String> {
-        for call in &expr.filters {
+        for (i, call) in expr.filters.iter().enumerate() {
             let args = signature(&call.name).ok_or_else(|| format!("there is no filter `{}`", call.name))?;
             let wanted = match args {
-                Args::None => 0,
-                Args::Literal | Args::Table | Args::Kind => 1,
-                Args::Literals2 => 2,
+                Args::None => 0..=0,
+                Args::Literal | Args::Table | Args::Field => 1..=1,
+                Args::Literals2 => 2..=2,
+                Args::Reference => 1..=2,
             };
-            if call.args.len() != wanted {
+            if !wanted.contains(&call.args.len()) {
+                let wanted = if wanted.start() == wanted.end() {
+                    wanted.start().to_string()
+                } else {
+                    format!("{} or {}", wanted.start(), wanted.end())
+                };
                 return Err(format!("`{}` takes {wanted} argument(s), not {}", call.name, call.args.len()));
+            }
+            if call.name == "present" && (i > 0 || !matches!(expr.operand, expr::Operand::Path(_))) {
+                return Err("`present` asks about a field: it comes first, right after the field's path".into());
             }
             match (args, call.args.first()) {
                 (Args::Table, Some(arg)) if !self.tables.contains_key(&arg.as_text()) => {
                     return Err(format!("there is no code table `{}`", arg.as_text()));
                 }
-                (Args::Kind, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
+                (Args::Reference, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
                     return Err(format!("there is no record kind `{}`", arg.as_text()));
+                }
+                (Args::Reference, Some(kind)) => {
+                    let (kind, part) = (kind.as_text(), call.args.get(1).map(Arg::as_text));
+                    if let (Some(part), Some(parts)) = (part, self.parts.get(&kind))
+                        && !parts.contains(&part)
+                    {
+                        return Err(format!("record kind `{kind}` has no part `{part}`"));
+                    }
                 }
                 (Args::Literal | Args::Literals2, Some(Arg::Name(name))) => {
                     return Err(format!("`{}` takes a 'quoted text' or a number, not the name `{name}`", call.name));
@@ -130,7 +173,15 @@ impl Filters {
             "is" => Ok(Value::Bool(text(&input).as_deref() == Some(arg(0).as_str()))),
             "not" => Ok(Value::Bool(matches!(input, Value::Null | Value::Bool(false)))),
             "table" => self.lookup(&arg(0), input, scope),
-            "ref" => on_text(input, |s| Ok(Value::String(format!("{SOURCE_REFERENCE_PREFIX}{}:{s}", arg(0))))),
+            "ref" => {
+                let part = call.args.get(1).map(Arg::as_text);
+                on_text(input, |s| Ok(Value::String(source_reference(&arg(0), s, part.as_deref()))))
+            }
+            "and" => Ok(if holds(&input) { argument(&call.args[0], scope) } else { Value::Null }),
+            "or" => Ok(if holds(&input) { input } else { argument(&call.args[0], scope) }),
+            "unless" => Ok(if holds(&argument(&call.args[0], scope)) { Value::Null } else { input }),
+            "present" => Err("`present` comes first, right after a field".into()),
+            "base64" => on_text(input, |s| Ok(Value::String(base64::engine::general_purpose::STANDARD.encode(s)))),
             "split" => on_text(input, |s| {
                 let index: usize = arg(1).parse().map_err(|_| format!("split: `{}` is not an index", arg(1)))?;
                 Ok(s.split(arg(0).as_str()).nth(index).map_or(Value::Null, |part| Value::String(part.to_owned())))
@@ -227,6 +278,26 @@ fn on_text(input: Value, f: impl FnOnce(&str) -> Result<Value, String>) -> Resul
     }
 }
 
+/// Whether a value holds: it is neither `Null` nor `false`.
+pub fn holds(value: &Value) -> bool {
+    !matches!(value, Value::Null | Value::Bool(false))
+}
+
+/// The value of an argument that names a field (its value, empty text as
+/// none) or is a literal.
+fn argument(arg: &Arg, scope: &Scope<'_>) -> Value {
+    match arg {
+        Arg::Name(path) => {
+            let path = expr::Path(path.split('.').map(str::to_owned).collect());
+            match scope.lookup(&path) {
+                Value::String(s) if s.trim().is_empty() => Value::Null,
+                value => value.clone(),
+            }
+        }
+        other => literal(other),
+    }
+}
+
 fn literal(arg: &Arg) -> Value {
     match arg {
         Arg::Text(t) | Arg::Name(t) => Value::String(t.clone()),
@@ -244,4 +315,92 @@ fn datetime(parsed: value::Result<chrono::DateTime<chrono::FixedOffset>>) -> Res
 
 fn number(decimal: &str) -> Result<Value, String> {
     decimal.parse::<Number>().map(Value::Number).map_err(|_| format!("`{decimal}` is not a number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::mapping::expr::parse;
+
+    /// Evaluates `expression` over `record` with the test filters.
+    fn check(expression: &str, record: Value, expected: Value) {
+        let filters = Filters::for_tests();
+        let expr = parse(expression).unwrap();
+        filters.check(&expr).unwrap();
+        let scope = Scope::new(&record, None, &Value::Null);
+        let value = crate::mapping::template::evaluate(&expr, &scope, &filters).unwrap();
+        assert_eq!(value, expected, "{expression} over {record}");
+    }
+
+    #[test]
+    fn references_name_a_record_or_one_of_its_parts() {
+        check("id | ref(client)", json!({"id": "100234"}), json!("urn:zorgpoort:source:client:100234"));
+        check(
+            "id | ref(client, careteam)",
+            json!({"id": "100234"}),
+            json!("urn:zorgpoort:source:client:100234#careteam"),
+        );
+        check("id | ref(client, 'careteam')", json!({"id": 7}), json!("urn:zorgpoort:source:client:7#careteam"));
+        // `%` and `#` in the source id are encoded, so that `#` only ever
+        // starts the part.
+        check("id | ref(client)", json!({"id": "A#1%2"}), json!("urn:zorgpoort:source:client:A%231%252"));
+        check("id | ref(client, careteam)", json!({"id": "#"}), json!("urn:zorgpoort:source:client:%23#careteam"));
+        check("id | ref(client)", json!({}), Value::Null);
+        assert_eq!(source_reference("doel", "D-1", Some("")), "urn:zorgpoort:source:doel:D-1");
+    }
+
+    #[test]
+    fn and_or_unless_take_a_field_or_a_literal() {
+        let record = json!({"einde": "31-12-2024", "leeg": "", "nee": false, "begin": "01-01-2020",
+                            "in_zorg": {"begin": "02-02-2020"}});
+        check("einde | and('finished')", record.clone(), json!("finished"));
+        check("leeg | and('finished')", record.clone(), Value::Null);
+        check("nee | and(begin)", record.clone(), Value::Null);
+        check("einde | and(in_zorg.begin)", record.clone(), json!("02-02-2020"));
+        check("leeg | or(begin)", record.clone(), json!("01-01-2020"));
+        check("nee | or(leeg)", record.clone(), Value::Null);
+        check("einde | or(begin)", record.clone(), json!("31-12-2024"));
+        check("begin | unless(einde)", record.clone(), Value::Null);
+        check("begin | unless(leeg)", record.clone(), json!("01-01-2020"));
+        check("begin | unless(nee)", record.clone(), json!("01-01-2020"));
+        check("missing | and(begin) | default('x')", record, json!("x"));
+    }
+
+    #[test]
+    fn present_tells_an_absent_field_from_a_null_one() {
+        check("p | present", json!({"p": null}), json!(true));
+        check("p | present", json!({"p": ""}), json!(true));
+        check("p | present", json!({"q": 1}), json!(false));
+        check("a.p | present", json!({"a": {"p": {}}}), json!(true));
+        check("a.p | present", json!({"a": null}), json!(false));
+        check("p | present | or(q) | unless(p)", json!({"p": null}), json!(true));
+        check("p | present | or(q) | unless(p)", json!({"q": "x"}), json!("x"));
+        check("p | present | or(q) | unless(p)", json!({}), Value::Null);
+        check("p | present | or(q) | unless(p)", json!({"p": {"a": 1}}), Value::Null);
+    }
+
+    #[test]
+    fn base64_encodes_text_as_utf8() {
+        check("t | base64", json!({"t": "Zoë"}), json!("Wm/Dqw=="));
+        check("t | base64", json!({}), Value::Null);
+    }
+
+    #[test]
+    fn filters_are_checked_with_their_arguments() {
+        let filters = Filters::for_tests();
+        let cases = [
+            ("id | ref(nobody)", "there is no record kind `nobody`"),
+            ("id | ref(client, plan)", "record kind `client` has no part `plan`"),
+            ("id | ref(client, careteam, x)", "`ref` takes 1 or 2 argument(s), not 3"),
+            ("id | and", "`and` takes 1 argument(s), not 0"),
+            ("id | upper | present", "`present` asks about a field"),
+            ("'x' | present", "`present` asks about a field"),
+        ];
+        for (expression, message) in cases {
+            let error = filters.check(&parse(expression).unwrap()).unwrap_err();
+            assert!(error.contains(message), "{expression}: {error}");
+        }
+    }
 }

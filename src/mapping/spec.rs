@@ -181,7 +181,16 @@ impl Mapping {
             tables.insert(name, table);
         }
         let kinds = parsed.records.iter().map(|r| r.get_ref().kind.clone()).collect::<Vec<_>>();
-        let filters = Filters::new(tables, kinds.clone());
+        let parts = parsed
+            .records
+            .iter()
+            .map(|r| {
+                let record = r.get_ref();
+                let named = record.resources.iter().map(|p| p.part.clone()).filter(|p| !p.is_empty());
+                (record.kind.clone(), named.collect())
+            })
+            .collect();
+        let filters = Filters::new(tables, kinds.clone()).with_parts(parts);
         for (i, kind) in kinds.iter().enumerate() {
             if kinds[..i].contains(kind) {
                 return Err(error(

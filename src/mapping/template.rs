@@ -11,7 +11,10 @@
 //!   for one element per item of the list at `path`, the item bound to
 //!   `name` in the rest of the element.
 //! - `{"$join": " ", "$parts": ["{{ a }}", "{{ b }}"]}` is the text of the
-//!   parts that have a value, joined (`van der` + `Berg`, or just `Berg`).
+//!   parts that have a value, joined (`van der` + `Berg`, or just `Berg`);
+//!   `"$then": "base64"` passes the joined text through filters.
+//! - `{"$first": [a, b, ...]}` is the first alternative that has a value
+//!   (alternatives are usually objects with an `$if` each).
 //! - Whatever ends up without a value (`null`, `{}`, `[]`) is left out, as
 //!   FHIR wants: a template can name every element a record may have.
 
@@ -19,7 +22,7 @@ use std::cell::RefCell;
 
 use serde_json::{Map, Value};
 
-use super::expr::{self, Expr, ExprError, Piece};
+use super::expr::{self, Expr, ExprError, FilterCall, Piece};
 use super::filter::Filters;
 
 /// A checked template.
@@ -30,7 +33,8 @@ pub enum Template {
     Text(Vec<Piece>),
     Object { condition: Option<Expr>, fields: Vec<(String, Template)> },
     Array(Vec<Element>),
-    Join { separator: String, parts: Vec<Template> },
+    Join { separator: String, parts: Vec<Template>, then: Vec<FilterCall> },
+    First(Vec<Template>),
 }
 
 /// An element of a template array.
@@ -76,18 +80,38 @@ fn compile(value: &Value, at: &str, filters: &Filters) -> Result<Template, Templ
         Value::Object(map) if map.contains_key("$join") => {
             let separator = map.get("$join").and_then(Value::as_str);
             let parts = map.get("$parts").and_then(Value::as_array);
-            match (separator, parts, map.len()) {
-                (Some(separator), Some(parts), 2) => Ok(Template::Join {
+            let then = match map.get("$then") {
+                None => Some(Vec::new()),
+                Some(Value::String(chain)) => Some(filter_chain(chain, &format!("{at}.$then"), filters)?),
+                Some(_) => None,
+            };
+            match (separator, parts, then, map.len() - usize::from(map.contains_key("$then"))) {
+                (Some(separator), Some(parts), Some(then), 2) => Ok(Template::Join {
                     separator: separator.to_owned(),
                     parts: parts
                         .iter()
                         .enumerate()
                         .map(|(i, part)| compile(part, &format!("{at}.$parts[{i}]"), filters))
                         .collect::<Result<_, _>>()?,
+                    then,
                 }),
-                _ => Err(fail("`$join` takes a separator text and `$parts`, a list, and nothing else".into())),
+                _ => Err(fail(
+                    "`$join` takes a separator text and `$parts`, a list, optionally `$then` (filters), and nothing \
+                     else"
+                        .into(),
+                )),
             }
         }
+        Value::Object(map) if map.contains_key("$first") => match (map.get("$first"), map.len()) {
+            (Some(Value::Array(alternatives)), 1) => Ok(Template::First(
+                alternatives
+                    .iter()
+                    .enumerate()
+                    .map(|(i, alternative)| compile(alternative, &format!("{at}.$first[{i}]"), filters))
+                    .collect::<Result<_, _>>()?,
+            )),
+            _ => Err(fail("`$first` takes a list of alternatives, and nothing else".into())),
+        },
         Value::Object(map) => {
             let mut condition = None;
             let mut fields = Vec::new();
@@ -99,7 +123,8 @@ fn compile(value: &Value, at: &str, filters: &Filters) -> Result<Template, Templ
                     return Err(TemplateError {
                         at: here,
                         message: format!(
-                            "`{key}` is not a template directive here (`$if` in objects, `$each` in arrays)"
+                            "`{key}` is not a template directive here (`$if` in objects, `$each` in arrays, \
+                             `$join` and `$first` alone)"
                         ),
                     });
                 } else {
@@ -156,6 +181,14 @@ fn single_expr(value: &Value, at: &str, filters: &Filters) -> Result<Expr, Templ
     }
 }
 
+/// `upper | base64`: filters applied to a value the template made.
+fn filter_chain(chain: &str, at: &str, filters: &Filters) -> Result<Vec<FilterCall>, TemplateError> {
+    let fail = |message: String| TemplateError { at: at.to_owned(), message };
+    let e = expr::parse(&format!("value | {chain}")).map_err(|e| fail(e.to_string()))?;
+    filters.check(&e).map_err(fail)?;
+    Ok(e.filters)
+}
+
 /// Where names in expressions are looked up.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
@@ -177,10 +210,14 @@ impl<'a> Scope<'a> {
         Scope { notes: Some(notes), ..self }
     }
 
-    /// Keeps a warning about the record being mapped.
+    /// Keeps a warning about the record being mapped (once: templates
+    /// may look up the same code more than once).
     pub fn note(&self, warning: String) {
         if let Some(notes) = self.notes {
-            notes.borrow_mut().push(warning);
+            let mut notes = notes.borrow_mut();
+            if !notes.contains(&warning) {
+                notes.push(warning);
+            }
         }
     }
 
@@ -190,7 +227,13 @@ impl<'a> Scope<'a> {
 
     /// The value at a path; `Null` when any part is missing.
     pub fn lookup(&self, path: &expr::Path) -> &'a Value {
-        let Some((first, rest)) = path.0.split_first() else { return &Value::Null };
+        self.find(path).unwrap_or(&Value::Null)
+    }
+
+    /// The value at a path, `None` when a part is missing: a field that
+    /// is there as `null` is `Some(Null)`.
+    pub fn find(&self, path: &expr::Path) -> Option<&'a Value> {
+        let (first, rest) = path.0.split_first()?;
         let mut bound = self.bound;
         let root = loop {
             match bound {
@@ -201,12 +244,12 @@ impl<'a> Scope<'a> {
         };
         let (start, rest) = match (root, first.as_str()) {
             (Some(value), _) => (value, rest),
-            (None, "$parent") => (self.parent.unwrap_or(&Value::Null), rest),
+            (None, "$parent") => (self.parent?, rest),
             (None, "$delivery") => (self.delivery, rest),
             (None, "$record") => (self.record, rest),
             (None, _) => (self.record, &path.0[..]),
         };
-        rest.iter().fold(start, |value, field| value.get(field).unwrap_or(&Value::Null))
+        rest.iter().try_fold(start, |value, field| value.get(field))
     }
 }
 
@@ -241,7 +284,7 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
             }
             Ok(Some(Value::String(text)))
         }
-        Template::Join { separator, parts } => {
+        Template::Join { separator, parts, then } => {
             let mut present_parts = Vec::new();
             for part in parts {
                 match render_value(part, scope, filters)? {
@@ -250,7 +293,22 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
                     None => {}
                 }
             }
-            Ok((!present_parts.is_empty()).then(|| Value::String(present_parts.join(separator))))
+            let mut value =
+                if present_parts.is_empty() { Value::Null } else { Value::String(present_parts.join(separator)) };
+            for call in then {
+                value = filters
+                    .apply(call, value, scope)
+                    .map_err(|reason| FieldError { field: "(joined text)".into(), reason })?;
+            }
+            Ok(present(value))
+        }
+        Template::First(alternatives) => {
+            for alternative in alternatives {
+                if let Some(value) = render_value(alternative, scope, filters)? {
+                    return Ok(Some(value));
+                }
+            }
+            Ok(None)
         }
         Template::Object { condition, fields } => {
             if let Some(condition) = condition
@@ -295,16 +353,22 @@ pub fn evaluate(e: &Expr, scope: &Scope<'_>, filters: &Filters) -> Result<Value,
         expr::Operand::Path(p) => p.to_string(),
         _ => "(literal)".to_owned(),
     };
-    let mut value = match &e.operand {
-        expr::Operand::Path(p) => scope.lookup(p).clone(),
-        expr::Operand::Text(t) => Value::String(t.clone()),
-        expr::Operand::Number(n) => Value::Number(n.clone()),
+    let mut calls = e.filters.as_slice();
+    let mut value = match (&e.operand, calls.first()) {
+        // Whether the field is there at all, even as `null`.
+        (expr::Operand::Path(p), Some(call)) if call.name == "present" => {
+            calls = &calls[1..];
+            Value::Bool(scope.find(p).is_some())
+        }
+        (expr::Operand::Path(p), _) => scope.lookup(p).clone(),
+        (expr::Operand::Text(t), _) => Value::String(t.clone()),
+        (expr::Operand::Number(n), _) => Value::Number(n.clone()),
     };
     if value.as_str().is_some_and(|s| s.trim().is_empty()) {
         // Empty text means "not known", as absent and null do.
         value = Value::Null;
     }
-    for call in &e.filters {
+    for call in calls {
         value = filters.apply(call, value, scope).map_err(|reason| FieldError { field: field(), reason })?;
     }
     Ok(value)
@@ -393,6 +457,31 @@ mod tests {
     }
 
     #[test]
+    fn first_takes_the_first_alternative_with_a_value() {
+        let template = json!({"sender": {"$first": [
+            {"$if": "{{ soort | is('medewerker') }}", "reference": "{{ nummer | ref(client) }}"},
+            {"$if": "{{ soort | is('client') }}", "reference": "urn:client"},
+        ]}, "status": {"$first": ["{{ status }}", "active"]}});
+        assert_eq!(
+            run(template.clone(), json!({"soort": "medewerker", "nummer": "M-1", "status": "x"})).unwrap(),
+            json!({"sender": {"reference": "urn:zorgpoort:source:client:M-1"}, "status": "x"})
+        );
+        assert_eq!(
+            run(template.clone(), json!({"soort": "client"})).unwrap(),
+            json!({"sender": {"reference": "urn:client"}, "status": "active"})
+        );
+        assert_eq!(run(template, json!({"soort": "ander"})).unwrap(), json!({"status": "active"}));
+    }
+
+    #[test]
+    fn a_join_passes_its_text_through_filters() {
+        let template =
+            json!({"data": {"$join": "\n", "$parts": ["a: {{ a }}", "b: {{ b }}"], "$then": "upper | base64"}});
+        assert_eq!(run(template.clone(), json!({"a": "x"})).unwrap(), json!({"data": "QTogWA=="}));
+        assert_eq!(run(template, json!({})).unwrap(), Value::Null);
+    }
+
+    #[test]
     fn bad_templates_are_refused_with_their_place() {
         let filters = Filters::for_tests();
         let cases = [
@@ -401,6 +490,10 @@ mod tests {
             (json!({"$when": "{{ x }}"}), "$.$when", "not a template directive"),
             (json!({"a": "{{ x"}), "$.a", "not closed"),
             (json!({"a": [{"$if": "x"}]}), "$.a[0].$if", "exactly one"),
+            (json!({"a": {"$first": "x"}}), "$.a", "list of alternatives"),
+            (json!({"a": {"$first": [], "b": 1}}), "$.a", "list of alternatives"),
+            (json!({"a": {"$join": "", "$parts": [], "$then": "nonsense"}}), "$.a.$then", "no filter `nonsense`"),
+            (json!({"a": {"$join": "", "$parts": [], "$then": 1}}), "$.a", "optionally `$then`"),
         ];
         for (template, at, message) in cases {
             let error = Template::compile(&template, &filters).unwrap_err();

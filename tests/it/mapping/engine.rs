@@ -2,16 +2,12 @@
 //! made-up vendor defined only in `tests/fixtures/mappings/zorgdorp` (no
 //! Rust of its own) and the errors of malformed mapping files.
 
-use std::path::Path;
-
 use serde_json::{Value, json};
 use zorgpoort::fhir::ResourceType;
-use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection};
+use zorgpoort::mapping::engine::{Action, RecordOutcome};
 use zorgpoort::mapping::spec::{Mapping, SpecError};
 
-fn fixtures() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
-}
+use super::{fixtures, mapped, rejected, written};
 
 fn zorgdorp() -> Mapping {
     Mapping::load(&fixtures().join("mappings/zorgdorp")).unwrap()
@@ -19,27 +15,6 @@ fn zorgdorp() -> Mapping {
 
 fn delivery() -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixtures().join("deliveries/zorgdorp-1.json")).unwrap()).unwrap()
-}
-
-fn mapped(outcome: &RecordOutcome) -> &MappedRecord {
-    match outcome {
-        RecordOutcome::Mapped(record) => record,
-        RecordOutcome::Rejected(rejection) => panic!("rejected: {rejection:?}"),
-    }
-}
-
-fn rejected(outcome: &RecordOutcome) -> &Rejection {
-    match outcome {
-        RecordOutcome::Rejected(rejection) => rejection,
-        RecordOutcome::Mapped(record) => panic!("mapped: {record:?}"),
-    }
-}
-
-fn written(record: &MappedRecord) -> Value {
-    match &record.action {
-        Action::Write(resources) if resources.len() == 1 => resources[0].resource.clone(),
-        other => panic!("{}: {other:?}", record.source_id),
-    }
 }
 
 #[test]
@@ -170,6 +145,18 @@ fn mapping_files_are_checked_when_loaded() {
         (record(""), vec![("p.json", r#"{"resourceType": "Patient", "#)], "templates/p.json:1:", Some(1)),
         (record(""), vec![("p.json", r#"{"resourceType": "Alien"}"#)], "needs a `resourceType`", None),
         (record("client = \"{{ id | ref(nobody) }}\"\n"), with_template.clone(), "no record kind `nobody`", Some(10)),
+        (
+            record("client = \"{{ id | ref(client, plan) }}\"\n"),
+            with_template.clone(),
+            "record kind `client` has no part `plan`",
+            Some(10),
+        ),
+        (
+            record("deleted = \"{{ id | upper | present }}\"\n"),
+            with_template.clone(),
+            "`present` asks about a field",
+            Some(10),
+        ),
         (record("changed = \"{{ at | date('dd/MM') }}\"\n"), with_template.clone(), "dd/MM", Some(10)),
         (record("id = \"{{ id }}\"\n"), with_template.clone(), "duplicate key", Some(14)),
     ];
@@ -181,95 +168,6 @@ fn mapping_files_are_checked_when_loaded() {
     }
     let mapping = parse(&record(""), &[("p.json", template)]).unwrap();
     assert_eq!(mapping.records[0].resources[0].resource_type, ResourceType::Patient);
-}
-
-/// The contract's Pluriform samples through `mappings/pluriform`: zero
-/// rejections, the whole mapped output equal to its golden file, and the
-/// key facts checked by hand.
-#[test]
-fn pluriform_samples_map_as_their_golden_files() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mapping = Mapping::load(&repo.join("mappings/pluriform")).unwrap();
-    let mut all = Vec::new();
-    for sample in ["pluriform-pameijer.json", "pluriform-pameijer-delta.json"] {
-        let text = std::fs::read_to_string(fixtures().join("vendor-samples").join(sample)).unwrap();
-        let delivery: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(mapping.envelope(&delivery).unwrap().tenant, "pameijer");
-        let outcomes: Vec<RecordOutcome> = mapping.map_delivery(&delivery).collect();
-        let rejections: Vec<&Rejection> = outcomes
-            .iter()
-            .filter_map(|o| match o {
-                RecordOutcome::Rejected(r) => Some(r),
-                RecordOutcome::Mapped(_) => None,
-            })
-            .collect();
-        assert!(rejections.is_empty(), "{sample}: {rejections:#?}");
-        let described: Vec<Value> = outcomes.iter().map(|o| describe(mapped(o))).collect();
-        crate::common::golden::check(&format!("mapping/{sample}"), &Value::Array(described));
-        all.extend(outcomes);
-    }
-
-    let find = |kind: &str, id: &str| {
-        all.iter().map(mapped).find(|r| r.kind == kind && r.source_id == id).unwrap_or_else(|| panic!("{kind} {id}"))
-    };
-    let resource = |kind: &str, id: &str| written(find(kind, id));
-    // Summer and winter offsets, the weekday checked on the way.
-    assert_eq!(resource("meting", "M-100003-0")["effectiveDateTime"], "2025-08-23T15:50:00+02:00");
-    assert_eq!(resource("meting", "M-100009-0")["effectiveDateTime"], "2024-12-07T05:55:00+01:00");
-    // Decimal comma, UCUM, LOINC.
-    let weight = resource("meting", "M-100003-1");
-    assert_eq!(
-        weight["valueQuantity"],
-        json!({"value": 59.6, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"})
-    );
-    assert_eq!(weight["code"]["coding"][0]["code"], "29463-7");
-    // Blood pressure as a panel, the position as nl-core-BloodPressure has it.
-    let pressure = resource("meting", "M-100003-0");
-    assert_eq!(pressure["code"]["coding"][0]["code"], "85354-9");
-    assert_eq!(pressure["component"][0]["valueQuantity"]["value"], 157);
-    assert_eq!(pressure["component"][1]["valueQuantity"]["value"], 67);
-    assert_eq!(pressure["extension"][0]["valueCodeableConcept"]["coding"][0]["code"], "10904000");
-    // Temperature: the site as a second coding; `-` records none.
-    let armpit = resource("meting", "M-100003-7");
-    assert_eq!(armpit["code"]["coding"][1]["code"], "415882003");
-    assert_eq!(resource("meting", "M-100003-4")["code"]["coding"].as_array().unwrap().len(), 1);
-    // An unknown kind is kept as given, with a warning.
-    let unknown = find("meting", "M-100009-x");
-    assert_eq!(written(unknown)["code"], json!({"text": "Buikomtrek"}));
-    assert_eq!(written(unknown)["valueString"], "91,2");
-    assert_eq!(unknown.warnings.len(), 1, "{:?}", unknown.warnings);
-    // The client: BSN identifier only when there is one, name parts.
-    let client = resource("client", "100009");
-    assert_eq!(
-        client["identifier"][0],
-        json!({"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "999975523"})
-    );
-    assert_eq!(resource("client", "100003")["identifier"].as_array().unwrap().len(), 1, "no BSN");
-    assert_eq!(resource("client", "100003")["name"][0]["family"], "van den Kuipers");
-    assert_eq!(resource("client", "100003")["gender"], "male");
-    // Representatives: role, order, relation (known or kept as text).
-    let mentor = resource("vertegenwoordiger", "R-100009-2");
-    assert_eq!(mentor["relationship"][0]["coding"].as_array().unwrap().len(), 2, "{mentor}");
-    let neighbour = resource("vertegenwoordiger", "R-100009-1");
-    assert_eq!(neighbour["relationship"][1]["coding"][0]["code"], "NBOR");
-    let mentor_as_relation = resource("vertegenwoordiger", "R-100003-1");
-    assert_eq!(mentor_as_relation["relationship"][1], json!({"text": "mentor"}));
-    // The delta: a container changes nothing of the client itself.
-    let containers = all.iter().map(mapped).filter(|r| r.kind == "client" && r.action == Action::Container).count();
-    assert!(containers >= 3, "the delta's clients are containers");
-}
-
-/// A mapped record as the golden files hold it.
-fn describe(record: &MappedRecord) -> Value {
-    let action = match &record.action {
-        Action::Write(resources) => json!({"write": resources.iter().map(|r| json!({
-            "part": r.part, "resourceType": r.resource_type.as_str(), "resource": r.resource})).collect::<Vec<_>>()}),
-        Action::Delete => json!("delete"),
-        Action::Container => json!("container"),
-        Action::Skip => json!("skip"),
-    };
-    json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
-           "action": action, "warnings": record.warnings})
 }
 
 /// Templates of one part under conditions that overlap for a record: the

@@ -1,0 +1,158 @@
+//! The representative's access grant (part `grant` of a vertegenwoordiger):
+//! a Consent per representative and client, as `access-model.md` writes
+//! it, level by level.
+
+use serde_json::{Value, json};
+
+use super::{map_pluriform, mapped, part};
+
+fn representative(soort: &str, portaaltoegang: &str, mag_schrijven: &str) -> Value {
+    json!({"relatienummer": "R-2001", "naam": {"voornamen": "Anna", "voorvoegsel": "", "achternaam": "Jansen"},
+           "relatie": "moeder", "soort": soort, "volgorde": 1, "portaaltoegang": portaaltoegang,
+           "mag_schrijven": mag_schrijven, "email": "anna@example.nl", "mobiel": "06-23456789",
+           "geldig_van": "01-01-2024", "geldig_tot": null, "gewijzigd": "2026-11-20T09:00:00+01:00"})
+}
+
+fn codes(codings: &Value) -> Vec<&str> {
+    codings.as_array().map_or_else(Vec::new, |c| c.iter().map(|c| c["code"].as_str().unwrap()).collect())
+}
+
+fn category(code: &str, display: &str) -> Value {
+    json!({"system": "https://zorgpoort.nl/fhir/CodeSystem/data-category", "code": code, "display": display})
+}
+
+#[test]
+fn a_mentor_with_full_access_who_may_write() {
+    let outcome = map_pluriform("vertegenwoordiger", representative("mentor", "volledig", "J"));
+    let record = mapped(&outcome);
+    assert!(record.warnings.is_empty(), "{:?}", record.warnings);
+    let action = |code: &str, display: &str| {
+        json!([{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentaction", "code": code,
+                            "display": display}]}])
+    };
+    assert_eq!(
+        part(record, "grant"),
+        json!({
+            "resourceType": "Consent",
+            "identifier": [{"system": "https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform/vertegenwoordiger",
+                            "value": "R-2001"}],
+            "status": "active",
+            "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                                  "code": "patient-privacy", "display": "Privacy Consent"}]},
+            "category": [{"coding": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/consent-category",
+                                      "code": "access-grant", "display": "Toegang vertegenwoordiger"}]}],
+            "patient": {"reference": "urn:zorgpoort:source:client:100234"},
+            "dateTime": "2026-11-20T09:00:00+01:00",
+            "organization": [{"display": "Pameijer"}],
+            "policyRule": {"text": "Portaaltoegang volgens het ECD: volledig"},
+            "provision": {
+                "type": "permit",
+                "period": {"start": "2024-01-01"},
+                "actor": [{
+                    "role": {"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15",
+                                         "display": "Mentor"}], "text": "mentor"},
+                    "reference": {"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001"}
+                }],
+                "action": action("access", "Access"),
+                "class": [
+                    category("identity", "Identiteit"), category("profile", "Persoonsgegevens"),
+                    category("reports", "Rapportages"), category("measurements", "Metingen"),
+                    category("plan", "Plan"), category("questionnaires", "Vragenlijsten"),
+                    category("agenda", "Agenda"), category("messages", "Berichten"),
+                    category("consents", "Toestemmingen"), category("finance", "Financiën"),
+                ],
+                "provision": [{
+                    "type": "permit",
+                    "action": action("correct", "Access and Correct"),
+                    "class": [category("reports", "Rapportages"), category("messages", "Berichten"),
+                              category("agenda", "Agenda"), category("consents", "Toestemmingen")]
+                }]
+            }
+        })
+    );
+}
+
+/// (soort, portaaltoegang, mag_schrijven) → (status, read, write, warnings)
+#[test]
+fn each_level_reads_and_writes_what_the_access_model_says() {
+    const ALL: &[&str] = &[
+        "identity",
+        "profile",
+        "reports",
+        "measurements",
+        "plan",
+        "questionnaires",
+        "agenda",
+        "messages",
+        "consents",
+        "finance",
+    ];
+    type Case<'a> = ((&'a str, &'a str, &'a str), (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]));
+    let cases: &[Case] = &[
+        (("mentor", "volledig", "N"), ("active", ALL, &[], &[])),
+        // A naaste with full access writes, but never the client's consents.
+        (("naaste", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda"], &[])),
+        (("curator", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda", "consents"], &[])),
+        (("gemachtigde", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda", "consents"], &[])),
+        (("voogd", "noodzakelijk", "J"), ("active", &["identity", "profile", "plan", "consents"], &[], &[])),
+        (("naaste", "beperkt", "J"), ("active", &["identity", "reports"], &["reports"], &[])),
+        (("naaste", "beperkt", "N"), ("active", &["identity", "reports"], &[], &[])),
+        (("bewindvoerder", "financieel", "J"), ("active", &["identity", "profile", "finance"], &[], &[])),
+        (("ouder_met_gezag", "geen", "J"), ("inactive", &[], &[], &[])),
+        (
+            ("mentor", "alles", "J"),
+            ("inactive", &[], &[], &["`alles` is not a known code of `leesrechten`; taken as its otherwise"]),
+        ),
+        (
+            ("oom", "volledig", "J"),
+            ("inactive", &[], &[], &["`oom` is not a known code of `soort`; taken as its otherwise"]),
+        ),
+    ];
+    for ((soort, level, writes), (status, read, write, warnings)) in cases {
+        let outcome = map_pluriform("vertegenwoordiger", representative(soort, level, writes));
+        let record = mapped(&outcome);
+        let grant = part(record, "grant");
+        let provision = &grant["provision"];
+        let case = format!("{soort} {level} {writes}");
+        assert_eq!(grant["status"], *status, "{case}");
+        assert_eq!(codes(&provision["class"]), *read, "{case}");
+        assert_eq!(codes(&provision["provision"][0]["class"]), *write, "{case}");
+        assert_eq!(record.warnings, *warnings, "{case}: one warning, though two resources look the code up");
+        // Every grant names its representative and its period, whatever it allows.
+        assert_eq!(provision["actor"][0]["reference"]["reference"], "urn:zorgpoort:source:vertegenwoordiger:R-2001");
+        assert_eq!(provision["period"], json!({"start": "2024-01-01"}), "{case}");
+    }
+}
+
+#[test]
+fn an_unknown_kind_of_representative_keeps_its_text_as_role() {
+    let outcome = map_pluriform("vertegenwoordiger", representative("oom", "volledig", "J"));
+    let grant = part(mapped(&outcome), "grant");
+    assert_eq!(grant["provision"]["actor"][0]["role"], json!({"text": "oom"}));
+}
+
+#[test]
+fn the_grant_holds_only_inside_its_period() {
+    let mut record = representative("mentor", "volledig", "N");
+    record["geldig_tot"] = json!("30-06-2025");
+    let grant = part(mapped(&map_pluriform("vertegenwoordiger", record)), "grant");
+    assert_eq!(grant["provision"]["period"], json!({"start": "2024-01-01", "end": "2025-06-30"}));
+}
+
+/// COD472 has one code (24) for several legal representatives: the exact
+/// kind rides along as a project coding, on the person and on the grant.
+#[test]
+fn the_exact_kind_of_a_legal_representative_beside_its_cod472_code() {
+    let outcome = map_pluriform("vertegenwoordiger", representative("gemachtigde", "noodzakelijk", "N"));
+    let record = mapped(&outcome);
+    let roles = json!([
+        {"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "24", "display": "Wettelijke vertegenwoordiger"},
+        {"system": "https://zorgpoort.nl/fhir/CodeSystem/representative-kind", "code": "schriftelijk-gemachtigde",
+         "display": "Schriftelijk gemachtigde"},
+    ]);
+    let person = super::written(record);
+    let first = json!({"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "01",
+                       "display": "Eerste relatie/contactpersoon"});
+    assert_eq!(person["relationship"][0]["coding"], json!([roles[0], roles[1], first]));
+    assert_eq!(part(record, "grant")["provision"]["actor"][0]["role"]["coding"], roles);
+}
