@@ -206,7 +206,13 @@ impl SourceWriter<'_> {
             && let Some(client) = &record.client
             && self.is_client_deleted(client).await?
         {
-            return Ok(written(SourceResult::ClientDeleted, 0, vec![format!("its client {client} is deleted")]));
+            // Went with its client: only a record to write is news.
+            return Ok(match record.change {
+                SourceChange::Write { .. } => {
+                    written(SourceResult::ClientDeleted, 0, vec![format!("its client {client} is deleted")])
+                }
+                SourceChange::Delete | SourceChange::Skip => written(SourceResult::Unchanged, 0, Vec::new()),
+            });
         }
         let (condition, content_hash) = match &record.change {
             SourceChange::Write { content_hash, .. } => (Condition::Written, Some(content_hash.as_str())),
@@ -239,7 +245,10 @@ impl SourceWriter<'_> {
                 if is_client {
                     versions += self.cascade(&record, &identities).await?;
                 }
-                written(SourceResult::Deleted, versions, Vec::new())
+                // The tombstone of a record never written is remembered all
+                // the same, but deletes nothing.
+                let result = if identities.is_empty() { SourceResult::Unchanged } else { SourceResult::Deleted };
+                written(result, versions, Vec::new())
             }
             SourceChange::Skip => {
                 let versions = self.delete_parts(&identities).await?;

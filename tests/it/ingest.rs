@@ -116,11 +116,11 @@ async fn made_up_vendor_with_flat_lists(db: Db) {
     let mapping = Arc::new(Mapping::load(&repo().join("tests/fixtures/mappings/zorgdorp")).unwrap());
     let file = repo().join("tests/fixtures/deliveries/zorgdorp-1.json");
     let summary = ingest(&server.store, &mapping, &file).await;
-    // P-1 and R-1 created; tombstones P-3, R-4 remembered; R-3 not shared;
-    // rejected: P-2 (29 February 1981), R-2 (week 53 of 2024), R-5 (an
-    // unknown kind).
+    // P-1 and R-1 created; tombstones of P-3 and R-4, never written,
+    // remembered (nothing to delete); R-3 not shared; rejected: P-2 (29
+    // February 1981), R-2 (week 53 of 2024), R-5 (an unknown kind).
     assert_eq!(summary.records, 8);
-    assert_eq!(counts(&summary), [2, 0, 0, 2, 1, 0, 0, 3]);
+    assert_eq!(counts(&summary), [2, 0, 2, 0, 1, 0, 0, 3]);
     // Each of the two with its Provenance.
     assert_eq!(summary.versions, 4);
 
@@ -165,10 +165,12 @@ async fn the_same_delivery_twice_writes_nothing_new(db: Db) {
     );
     let file = deliveries.file("d.json", &d);
     let first = ingest(&server.store, &pluriform(), &file).await;
-    assert_eq!(counts(&first), [3, 0, 0, 0, 0, 0, 0, 0], "{first:?}");
+    // Staff member, client, meting; the client has no persoonsbeeld (a
+    // tombstone with nothing to delete).
+    assert_eq!(counts(&first), [3, 0, 1, 0, 0, 0, 0, 0], "{first:?}");
     let change = server.store.last_change(&tenant()).await.unwrap();
     let again = ingest(&server.store, &pluriform(), &file).await;
-    assert_eq!(counts(&again), [0, 0, 3, 0, 0, 0, 0, 0], "{again:?}");
+    assert_eq!(counts(&again), [0, 0, 4, 0, 0, 0, 0, 0], "{again:?}");
     assert_eq!(again.versions, 0);
     assert_eq!(server.store.last_change(&tenant()).await.unwrap(), change, "no version written");
 }
@@ -197,7 +199,9 @@ async fn older_changes_never_overwrite_newer_ones(db: Db) {
     let later = deliveries.file("later.json", &one("2026-02-04T10:00:00+01:00", "70,0", same_time));
     let earlier = deliveries.file("earlier.json", &one("2026-02-01T10:00:00+01:00", "80,0", same_time));
     assert_eq!(ingest(&server.store, &mapping, &later).await.updated, 1);
-    assert_eq!(ingest(&server.store, &mapping, &earlier).await.stale, 1);
+    // Stale too: the earlier delivery's word that the client has no
+    // persoonsbeeld (a tombstone as of that delivery).
+    assert_eq!(ingest(&server.store, &mapping, &earlier).await.stale, 2);
     assert_eq!(weights_of(&server, &token, "1").await, vec![70.0]);
 }
 
@@ -239,7 +243,8 @@ async fn tombstones_are_remembered_and_a_client_tombstone_cascades(db: Db) {
         json!([{"clientnummer": "1", "metingen": [{"id": "W-2", "verwijderd": true, "gewijzigd": "2026-02-02T09:00:00+01:00"}]}]),
     );
     let summary = ingest(&server.store, &mapping, &deliveries.file("tombstone.json", &tombstone)).await;
-    assert_eq!((summary.deleted, summary.containers), (1, 1), "{summary:?}");
+    // The client comes as a container, and so does its persoonsbeeld.
+    assert_eq!((summary.deleted, summary.containers), (1, 2), "{summary:?}");
     let late = delivery(
         "2026-02-03T10:00:00+01:00",
         json!([{"clientnummer": "1", "metingen": [weight("W-2", "57,5", "2026-01-20T09:00:00+01:00")]}]),

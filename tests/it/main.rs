@@ -25,6 +25,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_samples;
 mod mapping;
 mod metadata;
 mod paging;
