@@ -394,6 +394,38 @@ async fn a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed(db: D
     assert_eq!(bundle["entry"][0]["resource"]["valueQuantity"]["value"], 37.2);
 }
 
+async fn a_bewindvoerder_is_granted_money_matters_only(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    let representative = json!({
+        "relatienummer": "R-1", "naam": {"voornamen": "Bert", "achternaam": "Bos"}, "relatie": null,
+        "soort": "bewindvoerder", "volgorde": 1, "portaaltoegang": "volledig", "mag_schrijven": "J",
+        "geldig_van": "01-01-2024", "geldig_tot": null, "gewijzigd": "2026-01-10T09:00:00+01:00"
+    });
+    let d = delivery(
+        "2026-02-01T10:00:00+01:00",
+        json!([client("1", "2026-01-10T09:00:00+01:00", json!({"vertegenwoordigers": [representative]}))]),
+    );
+    let summary = ingest(&server.store, &pluriform(), &deliveries.file("d.json", &d)).await;
+    let warning = summary.warnings.iter().find(|w| w.kind == "vertegenwoordiger").expect("a warning");
+    assert_eq!(warning.source_id, "R-1");
+    assert_eq!(
+        warning.message,
+        "a bewindvoerder manages money only: access to agenda, consents, measurements, messages, plan, \
+         questionnaires, reports left out of the grant"
+    );
+    let (_, bundle) = json(server.request(Method::GET, "Consent", &token).send().await.unwrap()).await;
+    let grant = &bundle["entry"][0]["resource"];
+    assert_eq!(grant["status"], "active");
+    let classes: Vec<&str> =
+        grant["provision"]["class"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(classes, ["identity", "profile", "finance"]);
+    assert_eq!(grant["provision"].get("provision"), None, "no writing beyond money matters: {grant}");
+    assert_eq!(grant["provision"]["actor"][0]["role"]["coding"][0]["code"], "14");
+    assert_eq!(grant["provision"]["period"]["start"], "2024-01-01");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -415,4 +447,5 @@ crate::on_both_databases!(
     two_ingests_at_once_keep_the_order_rule,
     a_refused_delivery_writes_nothing,
     a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed,
+    a_bewindvoerder_is_granted_money_matters_only,
 );
