@@ -409,15 +409,15 @@ impl SourceWriter<'_> {
             if !known {
                 self.keep_identity(record, &part, resource_type, &id).await?;
             }
-            let op = if known { WriteOp::Update { resource, if_match: None } } else { WriteOp::Create(resource) };
             let change = self.next_change();
-            let stored = match self.versions.apply(op, change).await? {
-                WriteOutcome::Created(s) => {
-                    created_main |= part.is_empty();
-                    s
+            let stored = if known {
+                match self.versions.apply(WriteOp::Update { resource, if_match: None }, change).await? {
+                    WriteOutcome::Updated(s) => s,
+                    _ => continue,
                 }
-                WriteOutcome::Updated(s) => s,
-                _ => continue,
+            } else {
+                created_main |= part.is_empty();
+                self.versions.create_fresh(resource, change).await?
             };
             changed = true;
             versions += 1;
@@ -460,16 +460,14 @@ impl SourceWriter<'_> {
         let source = SourceOf { tenant: self.tenant.as_str(), kind: &record.kind, source_id: &record.source_id };
         let resource = provenance(target, source, self.delivery, &self.recorded);
         let resource = prepare(ResourceType::Provenance, id.clone(), resource)?;
-        let op = match known {
-            Some(_) => WriteOp::Update { resource, if_match: None },
-            None => {
-                self.keep_identity(record, &part, ResourceType::Provenance, &id).await?;
-                WriteOp::Create(resource)
-            }
-        };
         let change = self.next_change();
-        let outcome = self.versions.apply(op, change).await?;
-        Ok(u32::from(matches!(outcome, WriteOutcome::Created(_) | WriteOutcome::Updated(_))))
+        if known.is_some() {
+            let outcome = self.versions.apply(WriteOp::Update { resource, if_match: None }, change).await?;
+            return Ok(u32::from(matches!(outcome, WriteOutcome::Updated(_))));
+        }
+        self.keep_identity(record, &part, ResourceType::Provenance, &id).await?;
+        self.versions.create_fresh(resource, change).await?;
+        Ok(1)
     }
 
     async fn keep_identity(

@@ -69,6 +69,16 @@ impl VersionWriter<'_> {
         Sql::statement(self.dialect, text, binds)
     }
 
+    /// Creates a resource under an id the caller just generated (random,
+    /// never used): no lookup first; a clash would fail on the unique key.
+    pub(super) async fn create_fresh(
+        &mut self,
+        resource: PreparedResource,
+        change: ChangeNumber,
+    ) -> Result<StoredResource> {
+        self.put(resource, None, change).await
+    }
+
     pub(super) async fn apply(&mut self, op: WriteOp, change: ChangeNumber) -> Result<WriteOutcome> {
         match op {
             WriteOp::Create(resource) => {
