@@ -186,7 +186,7 @@ fn field_of(e: &Expr) -> String {
 }
 
 /// The records at a list path, each with the item it is nested in.
-fn collect<'a>(
+pub(crate) fn collect<'a>(
     value: &'a Value,
     parent: Option<&'a Value>,
     steps: &[String],
