@@ -14,20 +14,22 @@ use std::time::SystemTime;
 /// The read buffer.
 pub(super) const BUFFER: usize = 64 * 1024;
 
-/// A delivery file as the JSON parser reads it.
-pub(super) type DeliveryReader = Counted<BufReader<Utf8Checked<File>>>;
-
-/// The file from `start`, as the JSON parser reads it, and the offset in
-/// the file of the next byte the parser will take.
-pub(super) fn open_at(path: &Path, start: u64) -> io::Result<(DeliveryReader, Rc<Cell<u64>>)> {
+/// The file from `start`, checked as UTF-8, through the read buffer.
+pub(super) fn open_at(path: &Path, start: u64) -> io::Result<BufReader<Utf8Checked<File>>> {
     let mut file = File::open(path)?;
     if start > 0 {
         file.seek(SeekFrom::Start(start))?;
     }
-    let taken = Rc::new(Cell::new(start));
     let checked = Utf8Checked { inner: file, offset: start, pending: Vec::new(), pending_at: 0 };
-    let reader = Counted { inner: BufReader::with_capacity(BUFFER, checked), taken: Rc::clone(&taken) };
-    Ok((reader, taken))
+    Ok(BufReader::with_capacity(BUFFER, checked))
+}
+
+/// `reader` (at offset `start`) with the count of the bytes the parser
+/// has taken: the offset in the file of the next byte it will take. The
+/// count costs a call per byte; only the first pass needs it.
+pub(super) fn counted<R: Read>(reader: R, start: u64) -> (Counted<R>, Rc<Cell<u64>>) {
+    let taken = Rc::new(Cell::new(start));
+    (Counted { inner: reader, taken: Rc::clone(&taken) }, taken)
 }
 
 /// Bytes that are not UTF-8, at this offset in the file.

@@ -60,7 +60,7 @@ impl Mapping {
         let cannot_read = |e: io::Error| Refusal(format!("cannot read the delivery {}: {e}", path.display()));
         let stamp = Stamp::of(path).map_err(cannot_read)?;
         let names = self.list_names();
-        let (reader, taken) = bytes::open_at(path, 0).map_err(cannot_read)?;
+        let (reader, taken) = bytes::counted(bytes::open_at(path, 0).map_err(cannot_read)?, 0);
         let mut parser = serde_json::Deserializer::from_reader(reader);
         let framing = FramingSeed { lists: &names, taken }
             .deserialize(&mut parser)

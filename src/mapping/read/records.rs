@@ -26,7 +26,7 @@ pub(super) fn map_list(
     delivery: &Value,
     each: &mut Each<'_>,
 ) -> Result<ControlFlow<()>, Refusal> {
-    let (reader, taken) = bytes::open_at(path, list.start)
+    let reader = bytes::open_at(path, list.start)
         .map_err(|e| Refusal(format!("cannot read the delivery {} again: {e}", path.display())))?;
     let mut parser = serde_json::Deserializer::from_reader(reader);
     let mut items = Items { kinds, mapping, delivery, each, read: 0, flow: ControlFlow::Continue(()) };
@@ -37,9 +37,8 @@ pub(super) fn map_list(
     }
     if let Err(e) = result {
         return Err(Refusal(format!(
-            "the delivery changed since it was checked, or cannot be read again (list `{}`, near byte {}): {e}",
-            list.name,
-            taken.get()
+            "the delivery changed since it was checked, or cannot be read again: list `{}` (from byte {}): {e}",
+            list.name, list.start
         )));
     }
     if items.read != list.items {
