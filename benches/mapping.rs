@@ -44,7 +44,11 @@ fn main() -> Result<()> {
         None => vec![1_000, 10_000],
     };
     let dir = tempfile::tempdir()?;
-    println!("# Mapping benchmark (mappings/pluriform, seed {SEED})\n");
+    println!("# Mapping benchmark: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+    println!("A run of `benches/mapping.rs`; method and targets in [../benchmarks.md](../benchmarks.md#mapping).\n");
+    println!("- revision: {}", git_revision());
+    println!("- machine: {}", machine());
+    println!("- data: `demo::write_pluriform_delivery`, seed {SEED}, mapped with `mappings/pluriform`\n");
     println!(
         "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
     );
@@ -203,4 +207,34 @@ fn peak_memory_kib() -> Result<u64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM in /proc/self/status")?;
     Ok(line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// The short git revision, marked when the work tree differs from it.
+fn git_revision() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let revision = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(changes) if !changes.is_empty() => format!("{revision} (with uncommitted changes)"),
+        _ => revision,
+    }
+}
+
+/// CPU model, cores and load: what the figures depend on.
+fn machine() -> String {
+    let read = |file: &str| std::fs::read_to_string(file).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let load = read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    format!("{cpu}, {cores} cores, load average at start {load}")
 }
