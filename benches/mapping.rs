@@ -34,6 +34,10 @@ fn main() -> Result<()> {
         let path = args.get(at + 1).context("--map-file needs a path")?;
         return map_file(Path::new(path), args.iter().any(|a| a == "--whole"));
     }
+    if !args.iter().any(|a| a == "--bench") {
+        println!("mapping: a benchmark; run it with `cargo bench --bench mapping` (see docs/benchmarks.md)");
+        return Ok(());
+    }
     let sizes: Vec<usize> = match args.iter().position(|a| a == "--clients") {
         Some(at) => args
             .get(at + 1)
