@@ -6,8 +6,10 @@
 //! from a seed.
 
 mod generate;
+mod pluriform_delivery;
 
 pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
+pub use pluriform_delivery::write_pluriform_delivery;
 
 use crate::fhir::TenantCode;
 use crate::store::{self, Store, WriteOp};

@@ -9,13 +9,17 @@
 //!   (Dutch dates and times, decimal comma, money, J/N, periods, BSN);
 //! - [`template`]: resource templates, FHIR JSON with expressions;
 //! - [`spec`]: loading and checking a mapping;
-//! - [`engine`]: a record in, its resources (or its rejection) out.
+//! - [`engine`]: a record in, its resources (or its rejection) out;
+//! - [`read`]: a delivery file read in two passes (framing and envelope
+//!   first, then the records one top-level item at a time).
 //!
-//! Nothing here does I/O beyond reading the mapping files.
+//! Nothing here does I/O beyond reading the mapping files and, in
+//! [`read`], the delivery file it is given.
 
 pub mod engine;
 pub mod expr;
 pub mod filter;
+pub mod read;
 pub mod spec;
 pub mod template;
 pub mod value;

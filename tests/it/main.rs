@@ -12,6 +12,7 @@
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
+//! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
 
@@ -32,4 +33,5 @@ mod paging;
 mod processes;
 mod search;
 mod store;
+mod stream;
 mod transaction;

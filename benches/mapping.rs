@@ -1,0 +1,244 @@
+//! The mapping benchmark: made-up Pluriform deliveries of 1,000 and 10,000
+//! clients (`demo::write_pluriform_delivery`) through the delivery reader
+//! (`Mapping::open_delivery`, then `DeliveryFile::for_each_record`) with
+//! `mappings/pluriform`. The mapping alone is timed (no store); each size
+//! runs in a child process (this binary again) that reports its peak
+//! memory (`VmHWM`), so that the sizes can be compared.
+//!
+//! ```text
+//! cargo bench --bench mapping                      # 1,000 and 10,000 clients
+//! cargo bench --bench mapping -- --clients 200,2000
+//! ```
+//!
+//! Targets: at least 20,000 source records a second; peak memory for
+//! 10,000 clients less than twice that for 1,000.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use zorgpoort::mapping::engine::{Action, RecordOutcome};
+use zorgpoort::mapping::spec::Mapping;
+
+const SEED: u64 = 20_250_101;
+const CREATED: &str = "2026-11-20T10:15:00+01:00";
+const RECORDS_PER_SECOND: f64 = 20_000.0;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--map-file") {
+        let path = args.get(at + 1).context("--map-file needs a path")?;
+        return map_file(Path::new(path), args.iter().any(|a| a == "--whole"));
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        println!("mapping: a benchmark; run it with `cargo bench --bench mapping` (see docs/benchmarks.md)");
+        return Ok(());
+    }
+    let sizes: Vec<usize> = match args.iter().position(|a| a == "--clients") {
+        Some(at) => args
+            .get(at + 1)
+            .context("--clients needs sizes, e.g. 1000,10000")?
+            .split(',')
+            .map(|s| s.trim().parse().context("--clients: not a number"))
+            .collect::<Result<_>>()?,
+        None => vec![1_000, 10_000],
+    };
+    let dir = tempfile::tempdir()?;
+    println!("# Mapping benchmark: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+    println!("A run of `benches/mapping.rs`; method and targets in [../benchmarks.md](../benchmarks.md#mapping).\n");
+    println!("- revision: {}", git_revision());
+    println!("- machine: {}", machine());
+    println!("- data: `demo::write_pluriform_delivery`, seed {SEED}, mapped with `mappings/pluriform`\n");
+    println!(
+        "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut runs = Vec::new();
+    for &clients in &sizes {
+        let path = dir.path().join(format!("pluriform-{clients}.json"));
+        let started = Instant::now();
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+        zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?;
+        out.flush()?;
+        drop(out);
+        let generated = started.elapsed().as_secs_f64();
+        let bytes = std::fs::metadata(&path)?.len();
+        let run = child(&path, false)?;
+        println!(
+            "| {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
+            bytes as f64 / 1e6,
+            run.items,
+            run.records,
+            run.resources,
+            run.rejected,
+            run.first_pass,
+            run.second_pass,
+            run.records_per_second(),
+            run.peak_kib as f64 / 1024.0,
+        );
+        runs.push((clients, path, run));
+    }
+    if let Some((clients, path, _)) = runs.first() {
+        let whole = child(path, true)?;
+        println!(
+            "\nFor comparison, {clients} clients read whole (`serde_json::from_reader` and `map_delivery`): \
+             {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
+            whole.first_pass + whole.second_pass,
+            whole.records_per_second(),
+            whole.peak_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    let mut missed = Vec::new();
+    for (clients, _, run) in &runs {
+        let verdict = if run.records_per_second() >= RECORDS_PER_SECOND { "met" } else { "MISSED" };
+        println!(
+            "- {clients} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
+            run.records_per_second()
+        );
+        if verdict != "met" {
+            missed.push(format!("{clients} clients: records/s"));
+        }
+    }
+    if let (Some((small, _, first)), Some((large, _, last))) = (runs.first(), runs.last())
+        && large > small
+    {
+        let ratio = last.peak_kib as f64 / first.peak_kib as f64;
+        let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
+        println!("- peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
+        if verdict != "met" {
+            missed.push("peak memory".into());
+        }
+    }
+    if !missed.is_empty() {
+        bail!("targets missed: {}", missed.join(", "));
+    }
+    Ok(())
+}
+
+/// What one child process reports.
+#[derive(Debug, Default)]
+struct Run {
+    items: u64,
+    records: u64,
+    resources: u64,
+    rejected: u64,
+    first_pass: f64,
+    second_pass: f64,
+    peak_kib: u64,
+}
+
+impl Run {
+    fn records_per_second(&self) -> f64 {
+        self.records as f64 / (self.first_pass + self.second_pass)
+    }
+}
+
+/// Maps `path` in a child process: this binary with `--map-file`.
+fn child(path: &PathBuf, whole: bool) -> Result<Run> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.arg("--map-file").arg(path);
+    if whole {
+        command.arg("--whole");
+    }
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!("the child failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let mut run = Run::default();
+    for pair in String::from_utf8(output.stdout)?.split_whitespace() {
+        let (key, value) = pair.split_once('=').context("key=value")?;
+        match key {
+            "items" => run.items = value.parse()?,
+            "records" => run.records = value.parse()?,
+            "resources" => run.resources = value.parse()?,
+            "rejected" => run.rejected = value.parse()?,
+            "first_pass" => run.first_pass = value.parse()?,
+            "second_pass" => run.second_pass = value.parse()?,
+            "peak_kib" => run.peak_kib = value.parse()?,
+            _ => {}
+        }
+    }
+    Ok(run)
+}
+
+/// The child: maps one file and prints what it counted, its times and
+/// its peak memory as `key=value` pairs.
+fn map_file(path: &Path, whole: bool) -> Result<()> {
+    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/pluriform"))?;
+    let mut counts = Run::default();
+    let mut count = |outcome: RecordOutcome| {
+        counts.records += 1;
+        match outcome {
+            RecordOutcome::Mapped(record) => {
+                if let Action::Write(resources) = record.action {
+                    counts.resources += resources.len() as u64;
+                }
+            }
+            RecordOutcome::Rejected(_) => counts.rejected += 1,
+        }
+        ControlFlow::Continue(())
+    };
+    let started = Instant::now();
+    let (first_pass, items) = if whole {
+        let delivery: serde_json::Value =
+            serde_json::from_reader(std::io::BufReader::with_capacity(64 * 1024, File::open(path)?))?;
+        mapping.envelope(&delivery)?;
+        let first_pass = started.elapsed().as_secs_f64();
+        let _ = mapping.map_delivery(&delivery).try_for_each(&mut count);
+        (first_pass, 0)
+    } else {
+        let delivery = mapping.open_delivery(path)?;
+        let first_pass = started.elapsed().as_secs_f64();
+        delivery.for_each_record(&mapping, &mut count)?;
+        (first_pass, delivery.items())
+    };
+    let second_pass = started.elapsed().as_secs_f64() - first_pass;
+    let peak_kib = peak_memory_kib()?;
+    println!(
+        "items={items} records={} resources={} rejected={} first_pass={first_pass:.3} second_pass={second_pass:.3} peak_kib={peak_kib}",
+        counts.records, counts.resources, counts.rejected
+    );
+    Ok(())
+}
+
+/// `VmHWM` of this process: its peak resident memory.
+fn peak_memory_kib() -> Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).context("no VmHWM in /proc/self/status")?;
+    Ok(line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse()?)
+}
+
+/// The short git revision, marked when the work tree differs from it.
+fn git_revision() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let revision = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".to_owned());
+    match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(changes) if !changes.is_empty() => format!("{revision} (with uncommitted changes)"),
+        _ => revision,
+    }
+}
+
+/// CPU model, cores and load: what the figures depend on.
+fn machine() -> String {
+    let read = |file: &str| std::fs::read_to_string(file).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let load = read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+    format!("{cpu}, {cores} cores, load average at start {load}")
+}
