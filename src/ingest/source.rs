@@ -1,12 +1,15 @@
-//! The records of a delivery file, checked whole first, each with the
-//! source record it came from (kept for a reject found only when writing).
+//! The records of a delivery file, each with the source record it came
+//! from (kept for a reject that only the store can find), over the
+//! two-pass reader of [`crate::mapping::read`].
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::mapping::engine::{Envelope, RecordOutcome, Refusal, collect};
+use crate::mapping::engine::{Action, Envelope, RecordOutcome, Refusal};
+use crate::mapping::read::DeliveryFile;
 use crate::mapping::spec::Mapping;
 
 /// A mapped record with its source.
@@ -19,67 +22,81 @@ pub struct SourceItem {
     pub parent: Option<Value>,
 }
 
-/// A delivery whose framing and envelope were checked.
+/// A delivery whose framing and envelope were checked (the first pass).
 #[derive(Debug)]
 pub struct DeliverySource {
-    delivery: Value,
-    envelope: Envelope,
-    envelope_json: Value,
+    file: DeliveryFile,
+    /// Per record kind, the fields holding records nested in it (mapped on
+    /// their own): left out of the copy kept with a record.
+    nested_lists: HashMap<String, Vec<String>>,
 }
 
 impl DeliverySource {
     pub fn open(mapping: &Mapping, path: &Path) -> Result<Self, Refusal> {
-        let text = std::fs::read(path).map_err(|e| Refusal(format!("cannot read {}: {e}", path.display())))?;
-        let delivery: Value =
-            serde_json::from_slice(&text).map_err(|e| Refusal(format!("the delivery is not valid JSON: {e}")))?;
-        let envelope = mapping.envelope(&delivery)?;
-        let envelope_json = match &delivery {
-            Value::Object(fields) => Value::Object(
-                fields.iter().filter(|(_, v)| !v.is_array()).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            ),
-            other => other.clone(),
-        };
-        Ok(DeliverySource { delivery, envelope, envelope_json })
+        let nested_lists = mapping
+            .records
+            .iter()
+            .map(|kind| {
+                let lists = mapping
+                    .records
+                    .iter()
+                    .filter(|inner| inner.at.len() == kind.at.len() + 2 && inner.at.starts_with(&kind.at))
+                    .filter(|inner| inner.at[kind.at.len()] == "[]")
+                    .map(|inner| inner.at[kind.at.len() + 1].clone())
+                    .collect();
+                (kind.kind.clone(), lists)
+            })
+            .collect();
+        Ok(DeliverySource { file: mapping.open_delivery(path)?, nested_lists })
     }
 
     pub fn envelope(&self) -> &Envelope {
-        &self.envelope
+        self.file.envelope()
     }
 
     /// The delivery without its record lists.
     pub fn envelope_json(&self) -> &Value {
-        &self.envelope_json
+        self.file.delivery()
     }
 
+    /// Top-level items (clients, staff members): for a progress bar.
     pub fn items(&self) -> u64 {
-        0
+        self.file.items()
     }
 
+    /// The second pass: every record, in order, with its source.
     pub fn for_each_item(
         &self,
         mapping: &Mapping,
         mut each: impl FnMut(SourceItem) -> ControlFlow<()>,
     ) -> Result<(), Refusal> {
-        for kind in &mapping.records {
-            let mut found = Vec::new();
-            collect(&self.delivery, None, &kind.at, &mut found);
-            for (record, parent) in found {
-                let outcome = mapping.map_record(kind, record, parent, &self.delivery);
-                let item = SourceItem { outcome, record: record.clone(), parent: parent.map(without_lists) };
-                if each(item).is_break() {
-                    return Ok(());
+        self.file.for_each_record_with_source(mapping, |outcome, record, parent| {
+            // A mapped record can still be rejected (by the store, or for its
+            // change time): a copy goes with it. A container has nothing to
+            // reject; a rejection holds its record already.
+            let (record, parent) = match &outcome {
+                RecordOutcome::Mapped(m) if !matches!(m.action, Action::Container) => {
+                    let nested = self.nested_lists.get(&m.kind).map_or(&[][..], Vec::as_slice);
+                    (without(record, |key, _| nested.iter().any(|n| n == key)), parent.map(without_lists))
                 }
-            }
-        }
-        Ok(())
+                _ => (Value::Null, None),
+            };
+            each(SourceItem { outcome, record, parent })
+        })
     }
 }
 
+/// A parent record without its lists: what `$parent.` needs, no more.
 fn without_lists(value: &Value) -> Value {
+    without(value, |_, v| v.is_array())
+}
+
+/// A copy of an object without the fields `leave_out` names.
+fn without(value: &Value, leave_out: impl Fn(&str, &Value) -> bool) -> Value {
     match value {
-        Value::Object(fields) => {
-            Value::Object(fields.iter().filter(|(_, v)| !v.is_array()).map(|(k, v)| (k.clone(), v.clone())).collect())
-        }
+        Value::Object(fields) => Value::Object(
+            fields.iter().filter(|(k, v)| !leave_out(k, v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ),
         other => other.clone(),
     }
 }

@@ -331,7 +331,7 @@ async fn a_refused_delivery_writes_nothing(db: Db) {
             "this delivery is for organisation 'sheerenloo', not 'pameijer'",
         ),
         (deliveries.file("other-version.json", &other_version), "its version (`versie`) is 2, expected 1"),
-        (truncated, "not valid JSON"),
+        (truncated, "the delivery ends too soon (is it cut short?)"),
     ];
     for (file, expected) in cases {
         let error = ingest::ingest_file(&server.store, &mapping, &tenant(), &file, &Quiet).await.unwrap_err();

@@ -104,10 +104,13 @@ fn staff_then_each_client_with_its_nested_records() {
     let kinds: Vec<String> = outcomes.iter().map(|o| kind_and_id(o).0).collect();
     let first_client = kinds.iter().position(|k| k == "client").unwrap();
     assert!(kinds[..first_client].iter().all(|k| k == "medewerker"), "{kinds:?}");
-    // After a client: its representatives, then its measurements, then the next client.
+    // After a client: its own records, kind by kind in the order of the
+    // mapping file, then the next client.
+    let order: Vec<&str> = mapping.records.iter().filter(|k| k.at[0] == "clienten").map(|k| k.kind.as_str()).collect();
+    assert_eq!(order[0], "client");
     let mut rank_in_client = 0;
     for kind in &kinds[first_client..] {
-        let rank = ["client", "vertegenwoordiger", "meting"].iter().position(|k| k == kind).unwrap();
+        let rank = order.iter().position(|k| k == kind).unwrap();
         assert!(rank == 0 || rank >= rank_in_client, "{kinds:?}");
         rank_in_client = rank;
     }

@@ -121,6 +121,16 @@ impl DeliveryFile {
         mapping: &Mapping,
         mut each: impl FnMut(RecordOutcome) -> ControlFlow<()>,
     ) -> Result<(), Refusal> {
+        self.for_each_record_with_source(mapping, |outcome, _, _| each(outcome))
+    }
+
+    /// [`Self::for_each_record`], each outcome with the source record it
+    /// came from and the record that one is nested in.
+    pub fn for_each_record_with_source(
+        &self,
+        mapping: &Mapping,
+        mut each: impl FnMut(RecordOutcome, &Value, Option<&Value>) -> ControlFlow<()>,
+    ) -> Result<(), Refusal> {
         self.unchanged()?;
         for name in mapping.list_names() {
             let kinds: Vec<&RecordKind> =

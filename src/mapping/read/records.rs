@@ -14,7 +14,7 @@ use crate::mapping::engine::{RecordOutcome, Refusal, collect};
 use crate::mapping::spec::{Mapping, RecordKind};
 
 /// Where mapped records go.
-pub(super) type Each<'a> = dyn FnMut(RecordOutcome) -> ControlFlow<()> + 'a;
+pub(super) type Each<'a> = dyn FnMut(RecordOutcome, &Value, Option<&Value>) -> ControlFlow<()> + 'a;
 
 /// Maps the items of the list at `list.start` in the file: `kinds` are
 /// the record kinds whose `at` starts with this list.
@@ -63,7 +63,7 @@ pub(super) fn map_value(
         let mut found = Vec::new();
         collect(value, None, &kind.at[1..], &mut found);
         for (record, parent) in found {
-            each(mapping.map_record(kind, record, parent, delivery))?;
+            each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
         }
     }
     ControlFlow::Continue(())
@@ -81,12 +81,12 @@ fn map_item(
 ) -> ControlFlow<()> {
     for kind in kinds {
         match &kind.at[1..] {
-            [] => each(mapping.map_record(kind, item, None, delivery))?,
+            [] => each(mapping.map_record(kind, item, None, delivery), item, None)?,
             [into_each, rest @ ..] if into_each == "[]" => {
                 let mut found = Vec::new();
                 collect(item, Some(item), rest, &mut found);
                 for (record, parent) in found {
-                    each(mapping.map_record(kind, record, parent, delivery))?;
+                    each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
                 }
             }
             // A field of a list: nothing (as `collect` finds nothing).
