@@ -1,5 +1,6 @@
 //! The command line: configuration, wiring and the commands.
 
+mod generate;
 mod ingest;
 mod logging;
 mod serve;
@@ -30,14 +31,16 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Serve on the default store with a demo tenant and demo data, and
-    /// print a token to try the API with.
-    Demo(serve::DemoArgs),
+    /// Serve on the default store with a demo tenant, ingest the demo
+    /// deliveries (on first start), and print a token to try the API with.
+    Demo,
     /// Access tokens for operators and systems.
     #[command(subcommand)]
     Token(token::TokenCommand),
     /// Ingest vendor deliveries (files) for a tenant.
     Ingest(ingest::IngestArgs),
+    /// Write a made-up delivery in a vendor's format (demos, benchmarks).
+    GenerateDelivery(generate::GenerateArgs),
     /// Records of deliveries that could not be mapped.
     #[command(subcommand)]
     Rejects(ingest::RejectsCommand),
@@ -65,10 +68,11 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve::serve(config).await,
             Command::Migrate => serve::migrate(config).await,
-            Command::Demo(args) => serve::demo(config, args).await,
+            Command::Demo => serve::demo(config).await,
             Command::Token(command) => token::run(config, command).await,
             Command::Ingest(args) => ingest::ingest(config, args).await,
             Command::Rejects(command) => ingest::rejects(config, command).await,
+            Command::GenerateDelivery(args) => generate::run(args),
         }
     });
     match result {

@@ -1,7 +1,6 @@
 //! `zorgpoort serve`, `migrate` and `demo`.
 
 use anyhow::Context;
-use clap::Args;
 
 use crate::config::{Config, Tenant};
 use crate::fhir::TenantCode;
@@ -22,25 +21,26 @@ pub(super) async fn migrate(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Args)]
-pub(super) struct DemoArgs {
-    /// How many demo clients to create (on first start only).
-    #[arg(long, default_value_t = 5)]
-    clients: usize,
-}
-
 /// The demo tenant's code.
 const DEMO_TENANT: &str = "demo";
 
-pub(super) async fn demo(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
+pub(super) async fn demo(mut config: Config) -> anyhow::Result<()> {
     let tenant = TenantCode::parse(DEMO_TENANT)?;
     if config.tenant(DEMO_TENANT).is_none() {
         config.tenants.push(Tenant { code: tenant.clone(), name: "Demo zorgorganisatie".into() });
     }
     let store = store::open(&config.database_url).await.context("opening the store")?;
     if store.last_change(&tenant).await?.0 == 0 {
-        let written = crate::demo::load(store.as_ref(), &tenant, &crate::demo::DemoSize::demo(args.clients)).await?;
-        tracing::info!(resources = written, "demo data loaded");
+        let loaded = crate::demo::deliveries::load(&store, &config.mappings_dir, &tenant).await?;
+        for (name, summary) in loaded {
+            tracing::info!(
+                delivery = name,
+                records = summary.records,
+                versions = summary.versions,
+                rejected = summary.rejected,
+                "demo delivery ingested"
+            );
+        }
     }
     let (record, token) = super::token::new_system_token(tenant.clone(), "demo", "system/*.cruds", 24 * 3600);
     store.insert_token(&record).await?;

@@ -5,6 +5,7 @@
 //! by the repository itself (nothing is read from outside), reproducible
 //! from a seed.
 
+pub mod deliveries;
 mod generate;
 mod pluriform_delivery;
 

@@ -20,6 +20,9 @@ use super::{Error, ErrorKind, Result};
 pub(crate) struct BatchTable {
     name: &'static str,
     columns: &'static [(&'static str, ColumnType)],
+    /// What a row whose key is taken already does (`ON CONFLICT ...`); rows
+    /// of one batch must not share a key then.
+    on_conflict: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,7 @@ use ColumnType::{BigInt, Text};
 
 pub(crate) const RESOURCE_VERSION: BatchTable = BatchTable {
     name: "resource_version",
+    on_conflict: None,
     columns: &[
         ("resource_pk", BigInt),
         ("version", BigInt),
@@ -49,6 +53,7 @@ const INDEX_COLUMNS: [(&str, ColumnType); 4] =
 
 pub(crate) const SEARCH_TOKEN: BatchTable = BatchTable {
     name: "search_token",
+    on_conflict: None,
     columns: &[
         INDEX_COLUMNS[0],
         INDEX_COLUMNS[1],
@@ -62,6 +67,7 @@ pub(crate) const SEARCH_TOKEN: BatchTable = BatchTable {
 
 pub(crate) const SEARCH_REFERENCE: BatchTable = BatchTable {
     name: "search_reference",
+    on_conflict: None,
     columns: &[
         INDEX_COLUMNS[0],
         INDEX_COLUMNS[1],
@@ -74,6 +80,7 @@ pub(crate) const SEARCH_REFERENCE: BatchTable = BatchTable {
 
 pub(crate) const SEARCH_DATE: BatchTable = BatchTable {
     name: "search_date",
+    on_conflict: None,
     columns: &[
         INDEX_COLUMNS[0],
         INDEX_COLUMNS[1],
@@ -86,6 +93,7 @@ pub(crate) const SEARCH_DATE: BatchTable = BatchTable {
 
 pub(crate) const SEARCH_STRING: BatchTable = BatchTable {
     name: "search_string",
+    on_conflict: None,
     columns: &[
         INDEX_COLUMNS[0],
         INDEX_COLUMNS[1],
@@ -93,6 +101,42 @@ pub(crate) const SEARCH_STRING: BatchTable = BatchTable {
         INDEX_COLUMNS[3],
         ("value", Text),
         ("exact", Text),
+    ],
+};
+
+/// The part identities of source records (new ones only).
+pub(crate) const SOURCE_IDENTITY: BatchTable = BatchTable {
+    name: "source_identity",
+    on_conflict: None,
+    columns: &[
+        ("tenant", Text),
+        ("vendor", Text),
+        ("kind", Text),
+        ("source_id", Text),
+        ("part", Text),
+        ("resource_type", Text),
+        ("resource_id", Text),
+    ],
+};
+
+/// The states of source records, new or replacing the stored one.
+pub(crate) const SOURCE_RECORD: BatchTable = BatchTable {
+    name: "source_record",
+    on_conflict: Some(
+        "ON CONFLICT (tenant, vendor, kind, source_id) DO UPDATE SET client_source = excluded.client_source, \
+         changed_at = excluded.changed_at, delivered_at = excluded.delivered_at, state = excluded.state, \
+         content_hash = excluded.content_hash",
+    ),
+    columns: &[
+        ("tenant", Text),
+        ("vendor", Text),
+        ("kind", Text),
+        ("source_id", Text),
+        ("client_source", Text),
+        ("changed_at", BigInt),
+        ("delivered_at", BigInt),
+        ("state", Text),
+        ("content_hash", Text),
     ],
 };
 
@@ -196,6 +240,7 @@ impl PendingRows {
             });
         }
         sql.push(")");
+        self.conflict_clause(&mut sql);
         Ok(sql)
     }
 
@@ -213,7 +258,14 @@ impl PendingRows {
             }
             sql.push(")");
         }
+        self.conflict_clause(&mut sql);
         sql
+    }
+
+    fn conflict_clause(&self, sql: &mut Sql) {
+        if let Some(clause) = self.table.on_conflict {
+            sql.push(" ").push(clause);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use sha2::Digest as _;
 use super::related;
 use super::row::{Row, SqlValue};
 use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
-use super::writer::VersionWriter;
+use super::writer::{VersionWriter, take_changes};
 use super::{
     ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, ResourceStore, Result, SearchPage, StoredResource,
     TokenRecord, TokenStore, Visibility, WriteOp, WriteOutcome,
@@ -269,22 +269,9 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
     async fn write(&self, tenant: &TenantCode, ops: Vec<WriteOp>, at: DateTime<Utc>) -> Result<Vec<WriteOutcome>> {
         let mut tx = self.backend.begin_write().await?;
         let dialect = B::DIALECT;
-        let statement = |text: &str, binds: Vec<SqlValue>| Sql::statement(dialect, text, binds);
-        tx.execute(statement(
-            "INSERT INTO tenant (code, last_change) VALUES (?, 0) ON CONFLICT (code) DO NOTHING",
-            vec![tenant.as_str().into()],
-        ))
-        .await?;
-        // Taking the change numbers locks the tenant row until commit: writes
-        // of one tenant commit in the order of their change numbers.
-        let rows = tx
-            .fetch_all(statement(
-                "UPDATE tenant SET last_change = last_change + ? WHERE code = ? RETURNING last_change",
-                vec![(ops.len() as i64).into(), tenant.as_str().into()],
-            ))
-            .await?;
-        let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
-        let first_change = last - ops.len() as i64 + 1;
+        let taken = ops.len() as i64;
+        let last = take_changes(tx.as_mut(), dialect, tenant, taken).await?;
+        let first_change = last - taken + 1;
         let mut write = VersionWriter::new(tx.as_mut(), dialect, tenant, at);
         let mut outcomes = Vec::with_capacity(ops.len());
         for (i, op) in ops.into_iter().enumerate() {

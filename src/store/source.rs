@@ -11,10 +11,11 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::batch::{PendingRows, SOURCE_IDENTITY, SOURCE_RECORD};
 use super::logic::{Backend, SqlStore};
 use super::row::SqlValue;
 use super::sql::{Dialect, Sql};
-use super::writer::VersionWriter;
+use super::writer::{VersionWriter, take_changes};
 use super::{Error, ErrorKind, Result, WriteOp, WriteOutcome, prepare};
 use crate::access::law;
 use crate::fhir::datetime::format_instant;
@@ -105,20 +106,10 @@ impl<B: Backend> SourceStore for SqlStore<B> {
         let dialect = B::DIALECT;
         let mut tx = self.backend.begin_write().await?;
         let statement = |text: &str, binds: Vec<SqlValue>| Sql::statement(dialect, text, binds);
-        tx.execute(statement(
-            "INSERT INTO tenant (code, last_change) VALUES (?, 0) ON CONFLICT (code) DO NOTHING",
-            vec![tenant.as_str().into()],
-        ))
-        .await?;
         // Locks the tenant row until commit: writes of one tenant, and the
-        // order rule with them, happen one after the other.
-        let rows = tx
-            .fetch_all(statement(
-                "UPDATE tenant SET last_change = last_change WHERE code = ? RETURNING last_change",
-                vec![tenant.as_str().into()],
-            ))
-            .await?;
-        let last = rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)?;
+        // order rule with them, happen one after the other. Change numbers
+        // are taken as versions are written, and the counter set at the end.
+        let last = take_changes(tx.as_mut(), dialect, tenant, 0).await?;
         let open_rejects = !tx
             .fetch_all(statement(
                 "SELECT 1 FROM ingest_reject WHERE tenant = ? AND vendor = ? AND resolved_at IS NULL LIMIT 1",
@@ -137,11 +128,20 @@ impl<B: Backend> SourceStore for SqlStore<B> {
             found: HashMap::new(),
             client_deleted: HashMap::new(),
             open_rejects,
+            states: HashMap::new(),
+            identities: HashMap::new(),
+            new_identities: PendingRows::new(&SOURCE_IDENTITY),
+            new_states: HashMap::new(),
         };
+        let mut keys: Vec<RecordKey> = records.iter().map(|r| (r.kind.clone(), r.source_id.clone())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        writer.prefetch(&keys).await?;
         let mut written = Vec::with_capacity(records.len());
         for record in records {
             written.push(writer.write(record).await?);
         }
+        writer.flush_sources().await?;
         writer.versions.flush().await?;
         let last_change = writer.last_change;
         tx.execute(statement(
@@ -177,7 +177,23 @@ struct SourceWriter<'a> {
     client_deleted: HashMap<String, bool>,
     /// Whether the vendor has rejects that a written record may resolve.
     open_rejects: bool,
+    /// The stored state of the chunk's records, read at its start and kept
+    /// up to date as they are written (`None`: never delivered).
+    states: HashMap<RecordKey, Option<StoredState>>,
+    /// The part identities of the chunk's records, the same way.
+    identities: HashMap<RecordKey, Vec<Identity>>,
+    /// New identity rows, inserted at the end of the chunk.
+    new_identities: PendingRows,
+    /// New states of records, upserted at the end of the chunk.
+    new_states: HashMap<RecordKey, Vec<SqlValue>>,
 }
+
+/// A source record's kind and id.
+type RecordKey = (String, String);
+
+/// Keys per prefetch statement (two bound values each, well below the
+/// limits of both databases).
+const PREFETCH_KEYS: usize = 400;
 
 impl SourceWriter<'_> {
     fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
@@ -266,45 +282,98 @@ impl SourceWriter<'_> {
         Ok(outcome)
     }
 
+    /// Reads the stored state and part identities of these records, a few
+    /// hundred per statement.
+    async fn prefetch(&mut self, keys: &[RecordKey]) -> Result<()> {
+        for batch in keys.chunks(PREFETCH_KEYS) {
+            for key in batch {
+                self.states.insert(key.clone(), None);
+                self.identities.insert(key.clone(), Vec::new());
+            }
+            let wanted: std::collections::HashSet<&RecordKey> = batch.iter().collect();
+            let (kinds, ids) = in_lists(batch);
+            let text = format!(
+                "SELECT kind, source_id, changed_at, delivered_at, state, content_hash FROM source_record \
+                 WHERE tenant = ? AND vendor = ? AND kind IN ({}) AND source_id IN ({})",
+                placeholders(kinds.len()),
+                placeholders(ids.len())
+            );
+            let sql = self.sql(&text, self.in_binds(&kinds, &ids));
+            let rows = self.versions.tx().fetch_all(sql).await?;
+            for row in &rows {
+                let key = (row.text(0)?.to_owned(), row.text(1)?.to_owned());
+                if wanted.contains(&key) {
+                    let state = row.text(4)?;
+                    let condition = Condition::from_code(state).ok_or_else(|| {
+                        Error::new(ErrorKind::Internal, format!("unknown source record state '{state}'"))
+                    })?;
+                    let stored = StoredState {
+                        changed_at: row.int(2)?,
+                        delivered_at: row.int(3)?,
+                        condition,
+                        content_hash: row.opt_text(5)?.map(str::to_owned),
+                    };
+                    self.states.insert(key, Some(stored));
+                }
+            }
+            let text = format!(
+                "SELECT kind, source_id, part, resource_type, resource_id FROM source_identity \
+                 WHERE tenant = ? AND vendor = ? AND kind IN ({}) AND source_id IN ({}) ORDER BY part",
+                placeholders(kinds.len()),
+                placeholders(ids.len())
+            );
+            let sql = self.sql(&text, self.in_binds(&kinds, &ids));
+            let rows = self.versions.tx().fetch_all(sql).await?;
+            for row in &rows {
+                let key = (row.text(0)?.to_owned(), row.text(1)?.to_owned());
+                if wanted.contains(&key) {
+                    let invalid = |what: &str| Error::new(ErrorKind::Internal, format!("source identity with {what}"));
+                    let identity = Identity {
+                        part: row.text(2)?.to_owned(),
+                        resource_type: row.text(3)?.parse().map_err(|_| invalid("an unknown type"))?,
+                        id: ResourceId::parse(row.text(4)?).map_err(|_| invalid("an invalid id"))?,
+                    };
+                    self.identities.entry(key).or_default().push(identity);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn in_binds(&self, kinds: &[&str], ids: &[&str]) -> Vec<SqlValue> {
+        let mut binds: Vec<SqlValue> = vec![self.tenant.as_str().into(), self.delivery.vendor.as_str().into()];
+        binds.extend(kinds.iter().map(|k| SqlValue::from(*k)));
+        binds.extend(ids.iter().map(|i| SqlValue::from(*i)));
+        binds
+    }
+
+    /// The stored state of a record (read again when the chunk's copy was
+    /// dropped, after a client's cascade).
     async fn stored_state(&mut self, kind: &str, source_id: &str) -> Result<Option<StoredState>> {
-        let sql = self.sql(
-            "SELECT changed_at, delivered_at, state, content_hash FROM source_record \
-             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ?",
-            self.key(kind, source_id),
-        );
-        let rows = self.versions.tx().fetch_all(sql).await?;
-        rows.first()
-            .map(|row| {
-                let state = row.text(2)?;
-                let condition = Condition::from_code(state)
-                    .ok_or_else(|| Error::new(ErrorKind::Internal, format!("unknown source record state '{state}'")))?;
-                Ok(StoredState {
-                    changed_at: row.int(0)?,
-                    delivered_at: row.int(1)?,
-                    condition,
-                    content_hash: row.opt_text(3)?.map(str::to_owned),
-                })
-            })
-            .transpose()
+        let key = (kind.to_owned(), source_id.to_owned());
+        if !self.states.contains_key(&key) {
+            self.prefetch(std::slice::from_ref(&key)).await?;
+        }
+        Ok(self.states.get(&key).cloned().flatten())
     }
 
     async fn identities(&mut self, kind: &str, source_id: &str) -> Result<Vec<Identity>> {
-        let sql = self.sql(
-            "SELECT part, resource_type, resource_id FROM source_identity \
-             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? ORDER BY part",
-            self.key(kind, source_id),
-        );
-        let rows = self.versions.tx().fetch_all(sql).await?;
-        rows.iter()
-            .map(|row| {
-                let invalid = |what: &str| Error::new(ErrorKind::Internal, format!("source identity with {what}"));
-                Ok(Identity {
-                    part: row.text(0)?.to_owned(),
-                    resource_type: row.text(1)?.parse().map_err(|_| invalid("an unknown type"))?,
-                    id: ResourceId::parse(row.text(2)?).map_err(|_| invalid("an invalid id"))?,
-                })
-            })
-            .collect()
+        let key = (kind.to_owned(), source_id.to_owned());
+        if !self.identities.contains_key(&key) {
+            self.prefetch(std::slice::from_ref(&key)).await?;
+        }
+        Ok(self.identities.get(&key).cloned().unwrap_or_default())
+    }
+
+    /// Writes the new identities and states of the chunk's records.
+    async fn flush_sources(&mut self) -> Result<()> {
+        let dialect = self.dialect;
+        self.new_identities.flush(self.versions.tx(), dialect).await?;
+        let mut states = PendingRows::new(&SOURCE_RECORD);
+        for (_, row) in self.new_states.drain() {
+            states.push(row);
+        }
+        states.flush(self.versions.tx(), dialect).await
     }
 
     async fn is_client_deleted(&mut self, client: &str) -> Result<bool> {
@@ -477,15 +546,32 @@ impl SourceWriter<'_> {
         resource_type: ResourceType,
         id: &ResourceId,
     ) -> Result<()> {
-        let mut binds = self.key(&record.kind, &record.source_id);
-        binds.extend([part.into(), resource_type.as_str().into(), id.as_str().into()]);
-        let sql = self.sql(
-            "INSERT INTO source_identity (tenant, vendor, kind, source_id, part, resource_type, resource_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, vendor, kind, source_id, part) \
-             DO UPDATE SET resource_type = excluded.resource_type, resource_id = excluded.resource_id",
-            binds,
-        );
-        self.versions.tx().execute(sql).await?;
+        let key = (record.kind.clone(), record.source_id.clone());
+        let known = self.identities.entry(key.clone()).or_default();
+        let identity = Identity { part: part.to_owned(), resource_type, id: id.clone() };
+        let retyped = known.iter().position(|i| i.part == part);
+        match retyped {
+            // A part that is now of another type (its mapping changed): the
+            // identity row is replaced at once.
+            Some(at) => {
+                known[at] = identity;
+                let mut binds: Vec<SqlValue> = vec![resource_type.as_str().into(), id.as_str().into()];
+                binds.extend(self.key(&record.kind, &record.source_id));
+                binds.push(part.into());
+                let sql = self.sql(
+                    "UPDATE source_identity SET resource_type = ?, resource_id = ? \
+                     WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? AND part = ?",
+                    binds,
+                );
+                self.versions.tx().execute(sql).await?;
+            }
+            None => {
+                known.push(identity);
+                let mut row = self.key(&record.kind, &record.source_id);
+                row.extend([part.into(), resource_type.as_str().into(), id.as_str().into()]);
+                self.new_identities.push(row);
+            }
+        }
         let source =
             SourceRef { kind: record.kind.clone(), source_id: record.source_id.clone(), part: part.to_owned() };
         self.found.insert(source, Some((resource_type, id.clone())));
@@ -517,6 +603,10 @@ impl SourceWriter<'_> {
     /// are remembered as deleted, as of the tombstone at the latest.
     async fn cascade(&mut self, record: &SourceRecordWrite, identities: &[Identity]) -> Result<u32> {
         let Some(patient) = identities.iter().find(|i| i.part.is_empty()) else { return Ok(0) };
+        // The states below change in the database: what the chunk holds of
+        // them goes there first, and is read again when needed.
+        self.flush_sources().await?;
+        self.states.clear();
         let sql = self.sql(
             "SELECT resource_type, id FROM resource WHERE tenant = ? AND client_id = ? AND deleted = FALSE",
             vec![self.tenant.as_str().into(), patient.id.as_str().into()],
@@ -557,23 +647,23 @@ impl SourceWriter<'_> {
         condition: Condition,
         content_hash: Option<String>,
     ) -> Result<()> {
-        let mut binds = self.key(&record.kind, &record.source_id);
-        binds.extend([
+        let key = (record.kind.clone(), record.source_id.clone());
+        let stored = StoredState {
+            changed_at: record.changed_at,
+            delivered_at: self.delivery.created_at,
+            condition,
+            content_hash: content_hash.clone(),
+        };
+        self.states.insert(key.clone(), Some(stored));
+        let mut row = self.key(&record.kind, &record.source_id);
+        row.extend([
             record.client.clone().into(),
             record.changed_at.into(),
             self.delivery.created_at.into(),
             condition.code().into(),
             content_hash.into(),
         ]);
-        let sql = self.sql(
-            "INSERT INTO source_record (tenant, vendor, kind, source_id, client_source, changed_at, delivered_at, \
-             state, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (tenant, vendor, kind, source_id) DO UPDATE SET client_source = excluded.client_source, \
-             changed_at = excluded.changed_at, delivered_at = excluded.delivered_at, state = excluded.state, \
-             content_hash = excluded.content_hash",
-            binds,
-        );
-        self.versions.tx().execute(sql).await?;
+        self.new_states.insert(key, row);
         Ok(())
     }
 
@@ -594,6 +684,22 @@ impl SourceWriter<'_> {
         self.versions.tx().execute(sql).await?;
         Ok(())
     }
+}
+
+/// The distinct kinds and ids of some records, for `IN` lists.
+fn in_lists(keys: &[RecordKey]) -> (Vec<&str>, Vec<&str>) {
+    let mut kinds: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
+    let mut ids: Vec<&str> = keys.iter().map(|(_, i)| i.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    ids.sort_unstable();
+    ids.dedup();
+    (kinds, ids)
+}
+
+/// `?, ?, ?` for `n` values.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
 fn written(result: SourceResult, versions: u32, warnings: Vec<String>) -> SourceRecordWritten {

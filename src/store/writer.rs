@@ -14,6 +14,32 @@ use crate::fhir::datetime::format_instant;
 use crate::fhir::reference::LocalReference;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId, meta};
 
+/// Takes `count` change numbers of the tenant (creating its row on first
+/// use) and returns the last one taken (the tenant's last change before,
+/// when `count` is 0). This locks the tenant row until the transaction
+/// ends: writes of one tenant commit one after the other, in the order of
+/// their change numbers.
+pub(super) async fn take_changes(
+    tx: &mut dyn Transaction,
+    dialect: Dialect,
+    tenant: &TenantCode,
+    count: i64,
+) -> Result<i64> {
+    let statement = |text: &str, binds: Vec<SqlValue>| Sql::statement(dialect, text, binds);
+    tx.execute(statement(
+        "INSERT INTO tenant (code, last_change) VALUES (?, 0) ON CONFLICT (code) DO NOTHING",
+        vec![tenant.as_str().into()],
+    ))
+    .await?;
+    let rows = tx
+        .fetch_all(statement(
+            "UPDATE tenant SET last_change = last_change + ? WHERE code = ? RETURNING last_change",
+            vec![count.into(), tenant.as_str().into()],
+        ))
+        .await?;
+    rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "tenant row missing"))?.int(0)
+}
+
 /// The current state of a resource as a write sees it.
 pub(super) struct Current {
     pk: i64,

@@ -426,6 +426,26 @@ async fn a_bewindvoerder_is_granted_money_matters_only(db: Db) {
     assert_eq!(grant["provision"]["period"]["start"], "2024-01-01");
 }
 
+async fn a_record_twice_in_one_delivery_is_one_resource(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    let changed = "2026-01-10T09:00:00+01:00";
+    let d = delivery(
+        "2026-02-01T10:00:00+01:00",
+        json!([client(
+            "1",
+            changed,
+            json!({"metingen": [weight("W-1", "56,0", changed), weight("W-1", "57,0", changed)]})
+        )]),
+    );
+    let summary = ingest(&server.store, &pluriform(), &deliveries.file("twice.json", &d)).await;
+    assert_eq!((summary.created, summary.updated), (3, 1), "{summary:?}");
+    assert_eq!(weights_of(&server, &token, "1").await, vec![57.0]);
+    let (_, bundle) = json(server.request(Method::GET, "Observation", &token).send().await.unwrap()).await;
+    assert_eq!(bundle["entry"][0]["resource"]["meta"]["versionId"], "2");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -448,4 +468,5 @@ crate::on_both_databases!(
     a_refused_delivery_writes_nothing,
     a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed,
     a_bewindvoerder_is_granted_money_matters_only,
+    a_record_twice_in_one_delivery_is_one_resource,
 );

@@ -6,8 +6,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use zorgpoort::demo::DemoSize;
-use zorgpoort::fhir::ResourceType;
 
 use crate::common::{Db, TENANT, TestDb, expect_outcome, json};
 
@@ -178,6 +176,7 @@ async fn demo_serves_its_own_data() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ZORGPOORT_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ZORGPOORT_MAPPINGS", concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"))
         .arg("demo")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -192,16 +191,34 @@ async fn demo_serves_its_own_data() {
     let client = reqwest::Client::new();
     let (status, bundle) = json(client.get(format!("{base}/Patient")).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!((status, bundle["total"].as_u64()), (200, Some(5)), "{bundle}");
-    // Every served type, and as many resources as the generator promises.
-    let mut resources = 0;
-    for t in ResourceType::ALL {
+    // Everything a Pluriform delivery becomes, ingested from the demo
+    // deliveries (kept in the repository), with a Provenance each.
+    let mut versions = 0;
+    for t in [
+        "Patient",
+        "RelatedPerson",
+        "Practitioner",
+        "Observation",
+        "Communication",
+        "CarePlan",
+        "Goal",
+        "Consent",
+        "DocumentReference",
+        "Binary",
+        "Invoice",
+        "CareTeam",
+        "EpisodeOfCare",
+        "Provenance",
+    ] {
         let url = format!("{base}/{t}?_summary=count");
         let (status, bundle) = json(client.get(&url).bearer_auth(&token).send().await.unwrap()).await;
         let total = bundle["total"].as_u64().unwrap_or(0);
         assert!(status == 200 && total > 0, "no {t} in the demo: {bundle}");
-        resources += total as usize;
+        versions += total;
     }
-    assert_eq!(resources, DemoSize::demo(5).resources());
+    let (_, provenance) =
+        json(client.get(format!("{base}/Provenance?_summary=count")).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(provenance["total"].as_u64().unwrap() * 2, versions, "one Provenance for every other resource");
     // The default store: SQLite in ./data.
     assert!(dir.path().join("data/zorgpoort.db").exists());
     assert_eq!(terminate(&mut demo).code(), Some(0));
