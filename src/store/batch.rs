@@ -29,9 +29,10 @@ pub(crate) struct BatchTable {
 enum ColumnType {
     BigInt,
     Text,
+    Bool,
 }
 
-use ColumnType::{BigInt, Text};
+use ColumnType::{BigInt, Bool, Text};
 
 pub(crate) const RESOURCE_VERSION: BatchTable = BatchTable {
     name: "resource_version",
@@ -101,6 +102,26 @@ pub(crate) const SEARCH_STRING: BatchTable = BatchTable {
         INDEX_COLUMNS[3],
         ("value", Text),
         ("exact", Text),
+    ],
+};
+
+/// Resources created in a transaction (their first version), inserted
+/// together; the caller adds `RETURNING` to learn their keys.
+pub(crate) const NEW_RESOURCE: BatchTable = BatchTable {
+    name: "resource",
+    on_conflict: None,
+    columns: &[
+        ("tenant", Text),
+        ("resource_type", Text),
+        ("id", Text),
+        ("version", BigInt),
+        ("change_no", BigInt),
+        ("last_updated", BigInt),
+        ("deleted", Bool),
+        ("client_id", Text),
+        ("category", Text),
+        ("content_hash", Text),
+        ("content", Text),
     ],
 };
 
@@ -208,6 +229,7 @@ impl PendingRows {
             .map(|(_, kind)| match kind {
                 BigInt => SqlValue::Ints(Vec::with_capacity(rows.len())),
                 Text => SqlValue::Texts(Vec::with_capacity(rows.len())),
+                Bool => SqlValue::Bools(Vec::with_capacity(rows.len())),
             })
             .collect();
         for row in rows {
@@ -218,6 +240,8 @@ impl PendingRows {
                     (SqlValue::Ints(values), SqlValue::Null) => values.push(None),
                     (SqlValue::Texts(values), SqlValue::Text(v)) => values.push(Some(v)),
                     (SqlValue::Texts(values), SqlValue::Null) => values.push(None),
+                    (SqlValue::Bools(values), SqlValue::Bool(v)) => values.push(Some(v)),
+                    (SqlValue::Bools(values), SqlValue::Null) => values.push(None),
                     (_, value) => {
                         return Err(Error::new(
                             ErrorKind::Internal,
@@ -237,6 +261,7 @@ impl PendingRows {
             sql.push(match kind {
                 BigInt => "::bigint[]",
                 Text => "::text[]",
+                Bool => "::boolean[]",
             });
         }
         sql.push(")");

@@ -15,6 +15,8 @@ pub(crate) enum SqlValue {
     Ints(Vec<Option<i64>>),
     /// A column of texts, like [`SqlValue::Ints`].
     Texts(Vec<Option<String>>),
+    /// A column of booleans, like [`SqlValue::Ints`].
+    Bools(Vec<Option<bool>>),
 }
 
 impl From<i64> for SqlValue {

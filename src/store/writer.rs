@@ -2,6 +2,8 @@
 //! and index rows (batched until the end of the transaction), and the
 //! client and category of each version.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::batch::{self, INDEX_TABLES, PendingRows};
@@ -55,6 +57,23 @@ pub(super) struct VersionWriter<'a> {
     tenant: &'a TenantCode,
     at: DateTime<Utc>,
     pending: PendingWrites,
+    /// Resources created under fresh ids whose rows are not inserted yet
+    /// ([`Self::create_fresh`]), and where each is in that list.
+    new_resources: Vec<NewResource>,
+    new_by_key: HashMap<(ResourceType, ResourceId), usize>,
+}
+
+/// The first version of a resource, to be inserted with others.
+struct NewResource {
+    resource_type: ResourceType,
+    id: ResourceId,
+    change: ChangeNumber,
+    last_updated: i64,
+    client: Option<String>,
+    category: DataCategory,
+    content_hash: String,
+    content: String,
+    index: crate::fhir::index::SearchIndex,
 }
 
 impl<'a> VersionWriter<'a> {
@@ -64,7 +83,15 @@ impl<'a> VersionWriter<'a> {
         tenant: &'a TenantCode,
         at: DateTime<Utc>,
     ) -> Self {
-        VersionWriter { tx, dialect, tenant, at, pending: PendingWrites::new() }
+        VersionWriter {
+            tx,
+            dialect,
+            tenant,
+            at,
+            pending: PendingWrites::new(),
+            new_resources: Vec::new(),
+            new_by_key: HashMap::new(),
+        }
     }
 
     /// The transaction, for statements of the caller's own.
@@ -96,13 +123,84 @@ impl VersionWriter<'_> {
     }
 
     /// Creates a resource under an id the caller just generated (random,
-    /// never used): no lookup first; a clash would fail on the unique key.
+    /// never used): no lookup first, and its row is inserted with the other
+    /// new ones at the end ([`Self::flush`]), or before anything reads it
+    /// back. A clash would fail on the unique key.
     pub(super) async fn create_fresh(
         &mut self,
-        resource: PreparedResource,
+        prepared: PreparedResource,
         change: ChangeNumber,
     ) -> Result<StoredResource> {
-        self.put(resource, None, change).await
+        let PreparedResource { resource_type, id, mut resource, classification, index, content_hash } = prepared;
+        let (client, category) = match classification {
+            Classification::Own { client, category } => (client, category),
+            Classification::SameAs(anchor) => self.resolve_anchor(resource_type, &anchor).await?,
+        };
+        let version = VersionId(1);
+        let last_updated = self.at.timestamp_millis();
+        meta::stamp(&mut resource, &id, version, &format_instant(self.at), category);
+        let content = resource.to_string();
+        self.new_by_key.insert((resource_type, id.clone()), self.new_resources.len());
+        self.new_resources.push(NewResource {
+            resource_type,
+            id: id.clone(),
+            change,
+            last_updated,
+            client: client.as_ref().map(|c| c.as_str().to_owned()),
+            category,
+            content_hash,
+            content: content.clone(),
+            index,
+        });
+        Ok(StoredResource { resource_type, id, version, last_updated, change, client, category, content: Some(content) })
+    }
+
+    /// Inserts the rows of the resources created so far, with their
+    /// version and index rows.
+    async fn insert_new(&mut self) -> Result<()> {
+        if self.new_resources.is_empty() {
+            return Ok(());
+        }
+        let new = std::mem::take(&mut self.new_resources);
+        self.new_by_key.clear();
+        let mut rows = PendingRows::new(&batch::NEW_RESOURCE);
+        for r in &new {
+            rows.push(vec![
+                self.tenant.as_str().into(),
+                r.resource_type.as_str().into(),
+                r.id.as_str().into(),
+                1.into(),
+                r.change.0.into(),
+                r.last_updated.into(),
+                false.into(),
+                r.client.clone().into(),
+                r.category.code().into(),
+                r.content_hash.clone().into(),
+                r.content.clone().into(),
+            ]);
+        }
+        let mut keys: HashMap<(String, String), i64> = HashMap::with_capacity(new.len());
+        for mut statement in rows.take_statements(self.dialect)? {
+            statement.push(" RETURNING pk, resource_type, id");
+            for row in self.tx.fetch_all(statement).await? {
+                keys.insert((row.text(1)?.to_owned(), row.text(2)?.to_owned()), row.int(0)?);
+            }
+        }
+        for r in new {
+            let key = (r.resource_type.as_str().to_owned(), r.id.as_str().to_owned());
+            let pk = *keys.get(&key).ok_or_else(|| Error::new(ErrorKind::Internal, "an insert returned no key"))?;
+            self.insert_version(pk, VersionId(1), r.change, r.last_updated, r.client, r.category, Some(r.content));
+            self.insert_index(pk, r.resource_type, &r.index);
+        }
+        Ok(())
+    }
+
+    /// Inserts the new resources first when one of them is to be read.
+    async fn before_reading(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<()> {
+        if self.new_by_key.contains_key(&(resource_type, id.clone())) {
+            self.insert_new().await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn apply(&mut self, op: WriteOp, change: ChangeNumber) -> Result<WriteOutcome> {
@@ -149,6 +247,7 @@ impl VersionWriter<'_> {
     }
 
     async fn current(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<Option<Current>> {
+        self.before_reading(resource_type, id).await?;
         let sql = self.sql(
             "SELECT pk, version, deleted, content_hash FROM resource WHERE tenant = ? AND resource_type = ? AND id = ?",
             vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()],
@@ -167,6 +266,7 @@ impl VersionWriter<'_> {
     }
 
     async fn reread(&mut self, resource_type: ResourceType, id: &ResourceId) -> Result<StoredResource> {
+        self.before_reading(resource_type, id).await?;
         let text =
             format!("SELECT {CURRENT_COLUMNS} FROM resource r WHERE r.tenant = ? AND r.resource_type = ? AND r.id = ?");
         let sql = self.sql(&text, vec![self.tenant.as_str().into(), resource_type.as_str().into(), id.as_str().into()]);
@@ -183,6 +283,12 @@ impl VersionWriter<'_> {
     ) -> Result<(Option<ResourceId>, DataCategory)> {
         let invalid = || Error::new(ErrorKind::Invalid, format!("{of} refers to {anchor}, which is not stored here"));
         let anchor_type = anchor.resource_type().ok_or_else(invalid)?;
+        if let Ok(id) = ResourceId::parse(&anchor.id)
+            && let Some(&at) = self.new_by_key.get(&(anchor_type, id))
+        {
+            let new = &self.new_resources[at];
+            return Ok((new.client.as_deref().and_then(|c| ResourceId::parse(c).ok()), new.category));
+        }
         let sql = self.sql(
             "SELECT client_id, category FROM resource WHERE tenant = ? AND resource_type = ? AND id = ? AND deleted = FALSE",
             vec![self.tenant.as_str().into(), anchor_type.as_str().into(), anchor.id.as_str().into()],
@@ -312,6 +418,7 @@ impl VersionWriter<'_> {
 
     /// Writes the pending version and index rows.
     pub(super) async fn flush(&mut self) -> Result<()> {
+        self.insert_new().await?;
         self.pending.versions.flush(self.tx, self.dialect).await?;
         for table in &mut self.pending.index {
             table.flush(self.tx, self.dialect).await?;

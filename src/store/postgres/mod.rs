@@ -62,6 +62,7 @@ fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres
             SqlValue::Bool(v) => query.bind(v),
             SqlValue::Ints(v) => query.bind(v),
             SqlValue::Texts(v) => query.bind(v),
+            SqlValue::Bools(v) => query.bind(v),
         };
     }
     query

@@ -65,6 +65,7 @@ fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::Sq
             // For `json_each`; the store binds no arrays on SQLite today.
             SqlValue::Ints(v) => query.bind(serde_json::to_string(&v).unwrap_or_default()),
             SqlValue::Texts(v) => query.bind(serde_json::to_string(&v).unwrap_or_default()),
+            SqlValue::Bools(v) => query.bind(serde_json::to_string(&v).unwrap_or_default()),
         };
     }
     query
