@@ -200,7 +200,14 @@ impl PendingRows {
         }
         match dialect {
             Dialect::Postgres => Ok(vec![self.unnest(rows)?]),
-            Dialect::Sqlite => Ok(rows.chunks(SQLITE_ROWS_PER_STATEMENT).map(|chunk| self.values(chunk)).collect()),
+            Dialect::Sqlite => {
+                let mut statements = Vec::with_capacity(rows.len().div_ceil(SQLITE_ROWS_PER_STATEMENT));
+                let mut rows = rows.into_iter().peekable();
+                while rows.peek().is_some() {
+                    statements.push(self.values(rows.by_ref().take(SQLITE_ROWS_PER_STATEMENT)));
+                }
+                Ok(statements)
+            }
         }
     }
 
@@ -269,17 +276,18 @@ impl PendingRows {
         Ok(sql)
     }
 
-    /// `INSERT ... VALUES (...), (...)`.
-    fn values(&self, rows: &[Vec<SqlValue>]) -> Sql {
+    /// `INSERT ... VALUES (...), (...)`, the values moved, not copied (a
+    /// row may hold a whole document).
+    fn values(&self, rows: impl Iterator<Item = Vec<SqlValue>>) -> Sql {
         let mut sql = self.insert_into(Dialect::Sqlite);
         sql.push(" VALUES ");
-        for (i, row) in rows.iter().enumerate() {
+        for (i, row) in rows.enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.iter().enumerate() {
+            for (j, value) in row.into_iter().enumerate() {
                 if j > 0 {
                     sql.push(", ");
                 }
-                sql.bind(value.clone());
+                sql.bind(value);
             }
             sql.push(")");
         }

@@ -479,9 +479,9 @@ impl SourceWriter<'_> {
                 self.keep_identity(record, &part, resource_type, &id).await?;
             }
             let change = self.next_change();
-            let stored = if known {
+            let version = if known {
                 match self.versions.apply(WriteOp::Update { resource, if_match: None }, change).await? {
-                    WriteOutcome::Updated(s) => s,
+                    WriteOutcome::Updated(s) => s.version,
                     _ => continue,
                 }
             } else {
@@ -490,7 +490,7 @@ impl SourceWriter<'_> {
             };
             changed = true;
             versions += 1;
-            versions += self.write_provenance(record, &part, (resource_type, &id, stored.version), &identities).await?;
+            versions += self.write_provenance(record, &part, (resource_type, &id, version), &identities).await?;
         }
         // Parts the record no longer has go, with their Provenance.
         let gone: Vec<Identity> = identities

@@ -126,11 +126,7 @@ impl VersionWriter<'_> {
     /// never used): no lookup first, and its row is inserted with the other
     /// new ones at the end ([`Self::flush`]), or before anything reads it
     /// back. A clash would fail on the unique key.
-    pub(super) async fn create_fresh(
-        &mut self,
-        prepared: PreparedResource,
-        change: ChangeNumber,
-    ) -> Result<StoredResource> {
+    pub(super) async fn create_fresh(&mut self, prepared: PreparedResource, change: ChangeNumber) -> Result<VersionId> {
         let PreparedResource { resource_type, id, mut resource, classification, index, content_hash } = prepared;
         let (client, category) = match classification {
             Classification::Own { client, category } => (client, category),
@@ -143,16 +139,16 @@ impl VersionWriter<'_> {
         self.new_by_key.insert((resource_type, id.clone()), self.new_resources.len());
         self.new_resources.push(NewResource {
             resource_type,
-            id: id.clone(),
+            id,
             change,
             last_updated,
-            client: client.as_ref().map(|c| c.as_str().to_owned()),
+            client: client.map(|c| c.as_str().to_owned()),
             category,
             content_hash,
-            content: content.clone(),
+            content,
             index,
         });
-        Ok(StoredResource { resource_type, id, version, last_updated, change, client, category, content: Some(content) })
+        Ok(version)
     }
 
     /// Inserts the rows of the resources created so far, with their

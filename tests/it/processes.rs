@@ -224,4 +224,54 @@ async fn demo_serves_its_own_data() {
     assert_eq!(terminate(&mut demo).code(), Some(0));
 }
 
-crate::on_both_databases!(cli_beside_a_running_server);
+async fn ingest_from_the_command_line(db: Db) {
+    let test_db = TestDb::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vendor-samples");
+    let cli = |args: &[&str]| {
+        zorgpoort(&test_db.url, 1, dir.path())
+            .env("ZORGPOORT_MAPPINGS", concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let full = format!("{samples}/pluriform-pameijer.json");
+    let delta = format!("{samples}/pluriform-pameijer-delta.json");
+    let out = cli(&["ingest", "--tenant", TENANT, "--vendor", "pluriform", "--json", &full, &delta]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["file"], full);
+    assert_eq!(
+        (report[0]["summary"]["records"].as_u64(), report[0]["summary"]["rejected"].as_u64()),
+        (Some(110), Some(0))
+    );
+    assert_eq!(report[1]["summary"]["stale"], 3);
+
+    // Again, for people: nothing new.
+    let out = cli(&["ingest", "--tenant", TENANT, "--vendor", "pluriform", &full]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("       0  created\n") && text.contains("0 resource versions written"), "{text}");
+    let everything = format!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!everything.contains("999975523"), "a BSN in the output: {everything}");
+
+    // Another organisation's delivery: refused, with the reason.
+    let mut other: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+    other["organisatie"]["code"] = "other".into();
+    let other_file = dir.path().join("other.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    let out = cli(&["ingest", "--tenant", TENANT, "--vendor", "pluriform", other_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let message = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        message.contains("delivery refused: this delivery is for organisation 'other', not 'pameijer'"),
+        "{message}"
+    );
+
+    // No rejects; an unknown vendor is named.
+    let out = cli(&["rejects", "list", "--tenant", TENANT, "--json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap(), serde_json::json!([]));
+    let out = cli(&["ingest", "--tenant", TENANT, "--vendor", "nobody", &full]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no mapping for vendor 'nobody'"));
+}
+
+crate::on_both_databases!(cli_beside_a_running_server, ingest_from_the_command_line);

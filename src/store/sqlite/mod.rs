@@ -24,6 +24,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
+        // 16 MiB of pages per connection (the default is 2 MiB): the
+        // indexes a write goes through stay in memory.
+        .pragma("cache_size", "-16384")
         .foreign_keys(true);
     if let Some(parent) = options.get_filename().parent()
         && !parent.as_os_str().is_empty()
