@@ -446,6 +446,35 @@ async fn a_record_twice_in_one_delivery_is_one_resource(db: Db) {
     assert_eq!(bundle["entry"][0]["resource"]["meta"]["versionId"], "2");
 }
 
+async fn a_record_the_store_cannot_take_is_kept_and_the_others_go_in(db: Db) {
+    let server = TestServer::start(db).await;
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/mappings/zorgdorp"), folder.path());
+    // A mapping mistake the engine cannot see: an element R4 does not have.
+    let template = folder.path().join("templates/reading.json");
+    let good = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, good.replace("\"valueQuantity\"", "\"valueAmount\"")).unwrap();
+    let mapping = Arc::new(Mapping::load(folder.path()).unwrap());
+    let file = repo().join("tests/fixtures/deliveries/zorgdorp-1.json");
+    let summary = ingest(&server.store, &mapping, &file).await;
+    // P-1 still goes in; R-1 joins the three the mapping rejects.
+    assert_eq!((summary.created, summary.rejected), (1, 4), "{summary:?}");
+
+    let open = server.store.rejects(&tenant(), false).await.unwrap();
+    let r1 = open.iter().find(|r| r.reject.source_id.as_deref() == Some("R-1")).expect("R-1 kept");
+    assert_eq!((r1.reject.kind.as_str(), r1.reject.field.as_str()), ("reading", "Observation"));
+    assert!(r1.reject.reason.starts_with("Observation is not valid R4"), "{}", r1.reject.reason);
+    let kept: Value = serde_json::from_str(&r1.reject.record).unwrap();
+    assert_eq!(kept["ref"], "R-1");
+    assert_eq!(kept["value"], 56.0);
+
+    // The template mended, a replay writes it.
+    std::fs::write(&template, good).unwrap();
+    let mappings = [Mapping::load(folder.path()).unwrap()];
+    let replayed = ingest::replay::replay(&server.store, &mappings, &tenant(), vec![r1.clone()]).await.unwrap();
+    assert_eq!((replayed.created, replayed.rejected), (1, 0), "{replayed:?}");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -469,4 +498,5 @@ crate::on_both_databases!(
     a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed,
     a_bewindvoerder_is_granted_money_matters_only,
     a_record_twice_in_one_delivery_is_one_resource,
+    a_record_the_store_cannot_take_is_kept_and_the_others_go_in,
 );
