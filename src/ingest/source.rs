@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::mapping::engine::{Action, Envelope, RecordOutcome, Refusal};
+use crate::mapping::engine::{Action, Envelope, RecordOutcome, Refusal, without_fields, without_lists};
 use crate::mapping::read::DeliveryFile;
 use crate::mapping::spec::Mapping;
 
@@ -77,26 +77,11 @@ impl DeliverySource {
             let (record, parent) = match &outcome {
                 RecordOutcome::Mapped(m) if !matches!(m.action, Action::Container) => {
                     let nested = self.nested_lists.get(&m.kind).map_or(&[][..], Vec::as_slice);
-                    (without(record, |key, _| nested.iter().any(|n| n == key)), parent.map(without_lists))
+                    (without_fields(record, |key, _| nested.iter().any(|n| n == key)), parent.map(without_lists))
                 }
                 _ => (Value::Null, None),
             };
             each(SourceItem { outcome, record, parent })
         })
-    }
-}
-
-/// A parent record without its lists: what `$parent.` needs, no more.
-fn without_lists(value: &Value) -> Value {
-    without(value, |_, v| v.is_array())
-}
-
-/// A copy of an object without the fields `leave_out` names.
-fn without(value: &Value, leave_out: impl Fn(&str, &Value) -> bool) -> Value {
-    match value {
-        Value::Object(fields) => Value::Object(
-            fields.iter().filter(|(k, v)| !leave_out(k, v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-        ),
-        other => other.clone(),
     }
 }

@@ -169,11 +169,17 @@ impl Mapping {
 
 /// An object without its array members: a parent record without the
 /// lists of records nested in it.
-fn without_lists(value: &Value) -> Value {
+pub fn without_lists(value: &Value) -> Value {
+    without_fields(value, |_, v| v.is_array())
+}
+
+/// A copy of an object without the fields `leave_out` names (anything
+/// else is copied as it is).
+pub fn without_fields(value: &Value, leave_out: impl Fn(&str, &Value) -> bool) -> Value {
     match value {
-        Value::Object(fields) => {
-            Value::Object(fields.iter().filter(|(_, v)| !v.is_array()).map(|(k, v)| (k.clone(), v.clone())).collect())
-        }
+        Value::Object(fields) => Value::Object(
+            fields.iter().filter(|(k, v)| !leave_out(k, v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ),
         other => other.clone(),
     }
 }

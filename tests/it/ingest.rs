@@ -362,6 +362,11 @@ async fn a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed(db: D
     );
     assert!(r.reason.contains("`temperature` is not one of the known codes"), "{}", r.reason);
 
+    // Without a mapping of its vendor here, a replay leaves them open.
+    let none = ingest::replay::replay(&server.store, &[], &tenant(), open.clone()).await.unwrap();
+    assert_eq!((none.records, none.rejected, none.created), (3, 3, 0));
+    assert_eq!(server.store.rejects(&tenant(), false).await.unwrap().len(), 3);
+
     // Replaying with the mapping unchanged: still rejected, still open.
     let mappings = [Mapping::load(folder.path()).unwrap()];
     let again = ingest::replay::replay(&server.store, &mappings, &tenant(), open.clone()).await.unwrap();
