@@ -56,6 +56,20 @@ impl TestDb {
     pub async fn open(&self) -> Arc<dyn Store> {
         store::open(&self.url).await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
     }
+
+    /// A number the database itself answers (`SELECT count(*) ...`), for
+    /// what the store's interface does not show: how it keeps its data.
+    pub async fn count(&self, query: &str) -> i64 {
+        use sqlx::Connection;
+        let query = sqlx::AssertSqlSafe(query.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            sqlx::query_scalar(query).fetch_one(&mut conn).await.expect("count")
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            sqlx::query_scalar(query).fetch_one(&mut conn).await.expect("count")
+        }
+    }
 }
 
 async fn fresh_schema() -> String {
