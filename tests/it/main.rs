@@ -9,6 +9,7 @@
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `ingest`: delivery files into the store and back out through the API.
+//! - `ingest_http`: deliveries over HTTP: scope, size and time limits, the spool.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
@@ -26,6 +27,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_http;
 mod ingest_samples;
 mod mapping;
 mod metadata;
