@@ -1,7 +1,9 @@
 //! A request body kept in a file while it is ingested: deliveries are read
 //! twice (framing first, then record by record) and are far larger than
 //! memory should hold. The file is removed when the [`Spooled`] is dropped,
-//! whatever happened.
+//! whatever happened; what a killed gateway left behind goes when a
+//! gateway starts and the file is older than the ingest time limit
+//! ([`remove_abandoned`]).
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +74,26 @@ pub async fn receive(dir: &Path, body: Body, limit: u64) -> Result<Spooled, ApiE
     Ok(spooled)
 }
 
+/// Removes the spool files that no ingest can still be reading: those
+/// older than the ingest time limit (left by a gateway that was killed).
+/// Returns how many went.
+pub fn remove_abandoned(dir: &Path, ingest_timeout: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let abandoned = path.extension().is_some_and(|e| e == "delivery")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > ingest_timeout));
+        if abandoned && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 pub fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,4 +109,28 @@ fn spool_failed(dir: &Path, error: &std::io::Error) -> ApiError {
         IssueCode::Exception,
         "The gateway cannot keep the delivery while it reads it; try again later.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn only_old_spool_files_are_abandoned() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.delivery");
+        let fresh = dir.path().join("fresh.delivery");
+        let other = dir.path().join("notes.txt");
+        for path in [&old, &fresh, &other] {
+            std::fs::write(path, b"{}").unwrap();
+        }
+        let long_ago = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
+        for path in [&old, &other] {
+            std::fs::File::options().write(true).open(path).unwrap().set_modified(long_ago).unwrap();
+        }
+        assert_eq!(remove_abandoned(dir.path(), Duration::from_secs(2 * 3600)), 1);
+        assert!(!old.exists() && fresh.exists() && other.exists());
+        assert_eq!(remove_abandoned(&dir.path().join("missing"), Duration::from_secs(1)), 0);
+    }
 }

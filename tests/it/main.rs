@@ -3,6 +3,7 @@
 //!
 //! - `store`: the store conformance suite, on the `Store` trait directly.
 //! - `cache`: caches never outlive a change made anywhere; shared snapshots.
+//! - `crash`: a gateway killed (SIGKILL) in the middle of an ingest; the delivery again completes it.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
 //! - `search`: every supported parameter and prefix, matching and not.
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
@@ -23,6 +24,7 @@ mod common;
 
 mod cache;
 mod conformance;
+mod crash;
 mod crud;
 mod formats;
 mod include;
