@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::mapping::filter::SOURCE_REFERENCE_PREFIX;
+use crate::mapping::filter::{KIND_ALTERNATIVES, SOURCE_REFERENCE_PREFIX};
 
 /// A reference to (a part of) a source record of the same vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,6 +26,16 @@ impl SourceRef {
             return None;
         }
         Some(SourceRef { kind: kind.to_owned(), source_id: decode(id)?, part: part.to_owned() })
+    }
+
+    /// The references to try, in order: one per kind of a reference that
+    /// names several (`kind|kind`, written by `ref_any`), else itself.
+    pub fn alternatives(&self) -> Vec<SourceRef> {
+        self.kind
+            .split(KIND_ALTERNATIVES)
+            .filter(|kind| !kind.is_empty())
+            .map(|kind| SourceRef { kind: kind.to_owned(), ..self.clone() })
+            .collect()
     }
 }
 
@@ -135,6 +145,15 @@ mod tests {
         {
             assert_eq!(SourceRef::parse(not_one), None, "{not_one}");
         }
+    }
+
+    #[test]
+    fn a_reference_to_one_of_several_kinds_tries_each_in_order() {
+        let any = SourceRef::parse("urn:zorgpoort:source:contactpersoon|medewerker:E-1").unwrap();
+        assert_eq!(any.alternatives(), vec![r("contactpersoon", "E-1", ""), r("medewerker", "E-1", "")]);
+        assert_eq!(any.to_string(), "contactpersoon|medewerker E-1");
+        let one = r("client", "1", "careteam");
+        assert_eq!(one.alternatives(), vec![one.clone()]);
     }
 
     #[test]

@@ -72,8 +72,19 @@ impl Mapping {
         self.records.iter().flat_map(move |kind| {
             let mut found = Vec::new();
             collect(delivery, None, &kind.at, &mut found);
-            found.into_iter().map(move |(record, parent)| self.map_record(kind, record, parent, delivery))
+            found
+                .into_iter()
+                .filter(move |(record, parent)| self.takes(kind, record, *parent, delivery))
+                .map(move |(record, parent)| self.map_record(kind, record, parent, delivery))
         })
+    }
+
+    /// Whether a record at `kind.at` is of this kind: its `only` holds, or
+    /// it has none. An `only` that fails takes the record, so that
+    /// [`Self::map_record`] rejects it with the field and the reason.
+    pub fn takes(&self, kind: &RecordKind, record: &Value, parent: Option<&Value>, delivery: &Value) -> bool {
+        let scope = Scope::new(record, parent, delivery);
+        self.holds(kind.only.as_ref(), &scope).unwrap_or(true) || kind.only.is_none()
     }
 
     /// Maps one record of `kind`; `parent` is the record it is nested in.
@@ -93,9 +104,12 @@ impl Mapping {
                 field: error.field,
                 reason: error.reason,
                 record: record.clone(),
-                parent: parent.map(without_lists),
+                parent: parent.map(|p| without_fields(p, |k, v| v.is_array() || kind.parent_lists.iter().any(|l| l == k))),
             })
         };
+        if let Err(error) = self.holds(kind.only.as_ref(), &scope) {
+            return reject(None, error);
+        }
         let source_id = match self.text(&kind.id, &scope) {
             Ok(Some(id)) => id,
             Ok(None) => {
@@ -204,13 +218,17 @@ pub(crate) fn collect<'a>(
             Value::Null => {}
             single => found.push((single, parent)),
         },
-        Some((step, rest)) if step == "[]" => {
-            if let Value::Array(items) = value {
+        // Each item of a list; a single value is a list of one (an XML
+        // element that comes once).
+        Some((step, rest)) if step == "[]" => match value {
+            Value::Array(items) => {
                 for item in items {
                     collect(item, Some(item), rest, found);
                 }
             }
-        }
+            Value::Null => {}
+            single => collect(single, Some(single), rest, found),
+        },
         Some((step, rest)) => {
             if let Some(next) = value.get(step) {
                 collect(next, parent, rest, found);

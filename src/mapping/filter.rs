@@ -34,6 +34,11 @@ pub fn source_reference(kind: &str, source_id: &str, part: Option<&str>) -> Stri
     }
 }
 
+/// Between the kinds of a source reference that may name a record of any
+/// of them (`ref_any`): the writer takes the first kind that has a record
+/// with the id.
+pub const KIND_ALTERNATIVES: &str = "|";
+
 /// A code table of a mapping file: source code to FHIR value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeTable {
@@ -68,6 +73,10 @@ enum Args {
     Reference,
     /// A field path or a literal.
     Field,
+    /// Two field paths or literals.
+    Fields2,
+    /// Two or more record kinds.
+    Kinds,
 }
 
 fn signature(name: &str) -> Option<Args> {
@@ -75,12 +84,14 @@ fn signature(name: &str) -> Option<Args> {
         "required" | "dutch_date" | "iso_date" | "local_datetime" | "caress_datetime" | "mep_datetime"
         | "offset_datetime" | "measurement_time" | "epoch_millis" | "decimal" | "integer" | "money" | "yes_no"
         | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" | "words"
-        | "present" | "base64" => Args::None,
-        "default" | "date" | "is" | "append" | "prepend" => Args::Literal,
+        | "present" | "base64" | "try_boolean" | "try_integer" | "try_decimal" => Args::None,
+        "default" | "date" | "is" | "append" | "prepend" | "get" => Args::Literal,
         "split" | "range" => Args::Literals2,
         "table" => Args::Table,
         "ref" => Args::Reference,
+        "ref_any" => Args::Kinds,
         "and" | "or" | "unless" => Args::Field,
+        "caress_period" => Args::Fields2,
         _ => return None,
     })
 }
@@ -117,8 +128,9 @@ impl Filters {
             let wanted = match args {
                 Args::None => 0..=0,
                 Args::Literal | Args::Table | Args::Field => 1..=1,
-                Args::Literals2 => 2..=2,
+                Args::Literals2 | Args::Fields2 => 2..=2,
                 Args::Reference => 1..=2,
+                Args::Kinds => 2..=8,
             };
             if !wanted.contains(&call.args.len()) {
                 let wanted = if wanted.start() == wanted.end() {
@@ -137,6 +149,11 @@ impl Filters {
                 }
                 (Args::Reference, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
                     return Err(format!("there is no record kind `{}`", arg.as_text()));
+                }
+                (Args::Kinds, _) => {
+                    if let Some(unknown) = call.args.iter().find(|a| !self.record_kinds.contains(&a.as_text())) {
+                        return Err(format!("there is no record kind `{}`", unknown.as_text()));
+                    }
                 }
                 (Args::Reference, Some(kind)) => {
                     let (kind, part) = (kind.as_text(), call.args.get(1).map(Arg::as_text));
@@ -177,6 +194,32 @@ impl Filters {
                 let part = call.args.get(1).map(Arg::as_text);
                 on_text(input, |s| Ok(Value::String(source_reference(&arg(0), s, part.as_deref()))))
             }
+            "ref_any" => {
+                let kinds: Vec<String> = call.args.iter().map(Arg::as_text).collect();
+                on_text(input, |s| Ok(Value::String(source_reference(&kinds.join(KIND_ALTERNATIVES), s, None))))
+            }
+            "get" => Ok(match input {
+                Value::Object(mut fields) => fields.remove(&arg(0)).unwrap_or(Value::Null),
+                _ => Value::Null,
+            }),
+            "try_boolean" => Ok(text(&input).and_then(|s| value::boolean_word(&s).ok()).map_or(Value::Null, Value::Bool)),
+            "try_integer" => Ok(text(&input).and_then(|s| value::integer(&s).ok()).map_or(Value::Null, Value::from)),
+            "try_decimal" => Ok(match text(&input) {
+                Some(s) if !(s.contains('.') && s.contains(',')) => {
+                    value::decimal_comma(&s.replace('.', ",")).ok().and_then(|d| number(&d).ok()).unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            }),
+            "caress_period" => on_text(input, |start| {
+                let end = text(&argument(&call.args[0], scope)).unwrap_or_default();
+                let whole_days = match text(&argument(&call.args[1], scope)) {
+                    None => false,
+                    Some(word) => value::boolean_word(&word).map_err(|e| format!("{}: {e}", call.args[1].as_text()))?,
+                };
+                let period = value::caress_agenda_period(start, &end, whole_days).map_err(|e| e.to_string())?;
+                let (start, end) = period.to_fhir();
+                Ok(json!({"start": start, "end": end}))
+            }),
             "and" => Ok(if holds(&input) { argument(&call.args[0], scope) } else { Value::Null }),
             "or" => Ok(if holds(&input) { input } else { argument(&call.args[0], scope) }),
             "unless" => Ok(if holds(&argument(&call.args[0], scope)) { Value::Null } else { input }),

@@ -63,7 +63,9 @@ pub(super) fn map_value(
         let mut found = Vec::new();
         collect(value, None, &kind.at[1..], &mut found);
         for (record, parent) in found {
-            each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
+            if mapping.takes(kind, record, parent, delivery) {
+                each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
+            }
         }
     }
     ControlFlow::Continue(())
@@ -72,7 +74,7 @@ pub(super) fn map_value(
 /// One item of a list: the records of each kind in it, in the order of
 /// the mapping file (what `collect` finds in the whole delivery, item by
 /// item).
-fn map_item(
+pub(super) fn map_item(
     item: &Value,
     kinds: &[&RecordKind],
     mapping: &Mapping,
@@ -81,12 +83,17 @@ fn map_item(
 ) -> ControlFlow<()> {
     for kind in kinds {
         match &kind.at[1..] {
-            [] => each(mapping.map_record(kind, item, None, delivery), item, None)?,
+            [] if mapping.takes(kind, item, None, delivery) => {
+                each(mapping.map_record(kind, item, None, delivery), item, None)?
+            }
+            [] => {}
             [into_each, rest @ ..] if into_each == "[]" => {
                 let mut found = Vec::new();
                 collect(item, Some(item), rest, &mut found);
                 for (record, parent) in found {
-                    each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
+                    if mapping.takes(kind, record, parent, delivery) {
+                        each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
+                    }
                 }
             }
             // A field of a list: nothing (as `collect` finds nothing).
