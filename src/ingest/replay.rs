@@ -94,19 +94,6 @@ async fn replay_one(
         Ok(stamp) => DeliveryStamp { replay: true, ..stamp },
         Err(refusal) => return Ok(still("(delivery)", refusal.to_string())),
     };
-    // A record whose kind's `only` no longer takes it (the mapping was
-    // mended) goes to the kind at the same place that takes it now.
-    let kind = match mapping.takes(kind, &record, parent.as_ref(), &envelope) {
-        true => kind,
-        false => match mapping
-            .records
-            .iter()
-            .find(|other| other.at == kind.at && mapping.takes(other, &record, parent.as_ref(), &envelope))
-        {
-            Some(other) => other,
-            None => return Ok(still("(record)", format!("no record kind of the {} mapping takes it", r.vendor))),
-        },
-    };
     let mapped = match mapping.map_record(kind, &record, parent.as_ref(), &envelope) {
         RecordOutcome::Rejected(rejection) => return Ok(Replayed::StillRejected(rejection)),
         RecordOutcome::Mapped(mapped) => mapped,

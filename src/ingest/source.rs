@@ -67,7 +67,9 @@ impl DeliverySource {
                     let nested = self.nested_lists.get(&m.kind).map_or(&[][..], Vec::as_slice);
                     let parent_lists = mapping.records.iter().find(|k| k.kind == m.kind).map(|k| &k.parent_lists);
                     let parent = parent.map(|p| {
-                        without_fields(p, |key, v| v.is_array() || parent_lists.is_some_and(|l| l.iter().any(|n| n == key)))
+                        without_fields(p, |key, v| {
+                            v.is_array() || parent_lists.is_some_and(|l| l.iter().any(|n| n == key))
+                        })
                     });
                     (without_fields(record, |key, _| nested.iter().any(|n| n == key)), parent)
                 }

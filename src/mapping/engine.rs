@@ -72,19 +72,8 @@ impl Mapping {
         self.records.iter().flat_map(move |kind| {
             let mut found = Vec::new();
             collect(delivery, None, &kind.at, &mut found);
-            found
-                .into_iter()
-                .filter(move |(record, parent)| self.takes(kind, record, *parent, delivery))
-                .map(move |(record, parent)| self.map_record(kind, record, parent, delivery))
+            found.into_iter().map(move |(record, parent)| self.map_record(kind, record, parent, delivery))
         })
-    }
-
-    /// Whether a record at `kind.at` is of this kind: its `only` holds, or
-    /// it has none. An `only` that fails takes the record, so that
-    /// [`Self::map_record`] rejects it with the field and the reason.
-    pub fn takes(&self, kind: &RecordKind, record: &Value, parent: Option<&Value>, delivery: &Value) -> bool {
-        let scope = Scope::new(record, parent, delivery);
-        self.holds(kind.only.as_ref(), &scope).unwrap_or(true) || kind.only.is_none()
     }
 
     /// Maps one record of `kind`; `parent` is the record it is nested in.
@@ -104,12 +93,10 @@ impl Mapping {
                 field: error.field,
                 reason: error.reason,
                 record: record.clone(),
-                parent: parent.map(|p| without_fields(p, |k, v| v.is_array() || kind.parent_lists.iter().any(|l| l == k))),
+                parent: parent
+                    .map(|p| without_fields(p, |k, v| v.is_array() || kind.parent_lists.iter().any(|l| l == k))),
             })
         };
-        if let Err(error) = self.holds(kind.only.as_ref(), &scope) {
-            return reject(None, error);
-        }
         let source_id = match self.text(&kind.id, &scope) {
             Ok(Some(id)) => id,
             Ok(None) => {
@@ -119,12 +106,27 @@ impl Mapping {
             Err(error) => return reject(None, error),
         };
         let outcome = (|| {
+            // A record that is of another kind than its place's (a tombstone
+            // naming the type of what it deletes).
+            let record_kind = match &kind.as_kind {
+                None => kind.kind.clone(),
+                Some(e) => match self.text(e, &scope)? {
+                    Some(named) if self.records.iter().any(|k| k.kind == named) => named,
+                    Some(named) => {
+                        return Err(FieldError {
+                            field: field_of(e),
+                            reason: format!("`{named}` is not a record kind of the {} mapping", self.vendor),
+                        });
+                    }
+                    None => return Err(FieldError { field: field_of(e), reason: "names no record kind".into() }),
+                },
+            };
             let changed = kind.changed.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             if self.holds(kind.deleted.as_ref(), &scope)? {
                 // A tombstone carries its id and change time; its client, if
                 // it names one, is only a hint.
                 let client = kind.client.as_ref().and_then(|e| self.text(e, &scope).ok().flatten());
-                return Ok((client, changed, Action::Delete));
+                return Ok((record_kind, client, changed, Action::Delete));
             }
             let client = kind.client.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             let action = if self.holds(kind.container.as_ref(), &scope)? {
@@ -151,11 +153,11 @@ impl Mapping {
                 }
                 Action::Write(resources)
             };
-            Ok::<_, FieldError>((client, changed, action))
+            Ok::<_, FieldError>((record_kind, client, changed, action))
         })();
         match outcome {
-            Ok((client, changed, action)) => RecordOutcome::Mapped(MappedRecord {
-                kind: kind.kind.clone(),
+            Ok((record_kind, client, changed, action)) => RecordOutcome::Mapped(MappedRecord {
+                kind: record_kind,
                 source_id,
                 client,
                 changed,

@@ -87,7 +87,7 @@ fn signature(name: &str) -> Option<Args> {
         | "present" | "base64" | "try_boolean" | "try_integer" | "try_decimal" => Args::None,
         "default" | "date" | "is" | "append" | "prepend" | "get" => Args::Literal,
         "split" | "range" => Args::Literals2,
-        "table" => Args::Table,
+        "table" | "table_each" => Args::Table,
         "ref" => Args::Reference,
         "ref_any" => Args::Kinds,
         "and" | "or" | "unless" => Args::Field,
@@ -190,6 +190,28 @@ impl Filters {
             "is" => Ok(Value::Bool(text(&input).as_deref() == Some(arg(0).as_str()))),
             "not" => Ok(Value::Bool(matches!(input, Value::Null | Value::Bool(false)))),
             "table" => self.lookup(&arg(0), input, scope),
+            "table_each" => {
+                let items = match input {
+                    Value::Array(items) => items,
+                    Value::Null => Vec::new(),
+                    single => vec![single],
+                };
+                let mut found = Vec::new();
+                for item in items {
+                    match self.lookup(&arg(0), item, scope)? {
+                        Value::Array(values) => found.extend(values),
+                        Value::Null => {}
+                        value => found.push(value),
+                    }
+                }
+                let mut unique: Vec<Value> = Vec::with_capacity(found.len());
+                for value in found {
+                    if !unique.contains(&value) {
+                        unique.push(value);
+                    }
+                }
+                Ok(if unique.is_empty() { Value::Null } else { Value::Array(unique) })
+            }
             "ref" => {
                 let part = call.args.get(1).map(Arg::as_text);
                 on_text(input, |s| Ok(Value::String(source_reference(&arg(0), s, part.as_deref()))))
@@ -202,7 +224,9 @@ impl Filters {
                 Value::Object(mut fields) => fields.remove(&arg(0)).unwrap_or(Value::Null),
                 _ => Value::Null,
             }),
-            "try_boolean" => Ok(text(&input).and_then(|s| value::boolean_word(&s).ok()).map_or(Value::Null, Value::Bool)),
+            "try_boolean" => {
+                Ok(text(&input).and_then(|s| value::boolean_word(&s).ok()).map_or(Value::Null, Value::Bool))
+            }
             "try_integer" => Ok(text(&input).and_then(|s| value::integer(&s).ok()).map_or(Value::Null, Value::from)),
             "try_decimal" => Ok(match text(&input) {
                 Some(s) if !(s.contains('.') && s.contains(',')) => {

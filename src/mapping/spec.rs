@@ -73,9 +73,9 @@ pub struct RecordKind {
     pub container: Option<Expr>,
     /// A record that is not stored (not for the portal, a concept).
     pub skip: Option<Expr>,
-    /// Which records at `at` are of this kind, when several kinds share
-    /// one `at` (a tombstone element naming the type of what it deletes).
-    pub only: Option<Expr>,
+    /// The kind the record is of, when not this one: a tombstone element
+    /// naming the type of what it deletes. Its `id` is then that record's.
+    pub as_kind: Option<Expr>,
     /// The fields of the record it is nested in that hold records of
     /// their own (left out of the copy kept with a record).
     pub parent_lists: Vec<String>,
@@ -125,7 +125,7 @@ struct FileRecord {
     deleted: Option<String>,
     container: Option<String>,
     skip: Option<String>,
-    only: Option<String>,
+    as_kind: Option<String>,
     resources: Vec<FileResource>,
 }
 
@@ -272,7 +272,7 @@ impl Mapping {
                 deleted: optional("deleted", &record.deleted)?,
                 container: optional("container", &record.container)?,
                 skip: optional("skip", &record.skip)?,
-                only: optional("only", &record.only)?,
+                as_kind: optional("as_kind", &record.as_kind)?,
                 parent_lists: Vec::new(),
                 resources,
             });

@@ -63,9 +63,7 @@ pub(super) fn map_value(
         let mut found = Vec::new();
         collect(value, None, &kind.at[1..], &mut found);
         for (record, parent) in found {
-            if mapping.takes(kind, record, parent, delivery) {
-                each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
-            }
+            each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
         }
     }
     ControlFlow::Continue(())
@@ -83,17 +81,12 @@ pub(super) fn map_item(
 ) -> ControlFlow<()> {
     for kind in kinds {
         match &kind.at[1..] {
-            [] if mapping.takes(kind, item, None, delivery) => {
-                each(mapping.map_record(kind, item, None, delivery), item, None)?
-            }
-            [] => {}
+            [] => each(mapping.map_record(kind, item, None, delivery), item, None)?,
             [into_each, rest @ ..] if into_each == "[]" => {
                 let mut found = Vec::new();
                 collect(item, Some(item), rest, &mut found);
                 for (record, parent) in found {
-                    if mapping.takes(kind, record, parent, delivery) {
-                        each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
-                    }
+                    each(mapping.map_record(kind, record, parent, delivery), record, parent)?;
                 }
             }
             // A field of a list: nothing (as `collect` finds nothing).

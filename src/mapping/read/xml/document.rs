@@ -27,7 +27,7 @@ use quick_xml::name::ResolveResult;
 use serde_json::{Map, Value};
 
 /// The key of an element's text when it has attributes or children.
-pub(crate) const TEXT: &str = "$text";
+pub const TEXT: &str = "$text";
 
 /// How deep elements may nest inside a top-level element.
 const MAX_DEPTH: usize = 64;
