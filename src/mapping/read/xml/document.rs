@@ -415,5 +415,11 @@ fn fail<R>(reader: &NsReader<R>, error: impl Into<quick_xml::Error>) -> XmlError
         _ => None,
     }
     .map(|e| e.offset);
-    XmlError { message: error.to_string(), at: reader.error_position(), not_utf8 }
+    let message = match &error {
+        quick_xml::Error::Syntax(syntax) if format!("{syntax:?}").starts_with("Unclosed") => {
+            format!("the document ends too soon (is it cut short?): {error}")
+        }
+        _ => error.to_string(),
+    };
+    XmlError { message, at: reader.error_position(), not_utf8 }
 }

@@ -133,3 +133,6 @@ fn unreadable(error: XmlError) -> Refusal {
         None => Refusal(format!("the delivery is not well-formed XML: {error}")),
     }
 }
+
+#[cfg(test)]
+mod tests;
