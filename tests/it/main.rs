@@ -26,6 +26,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_caress;
 mod ingest_samples;
 mod mapping;
 mod metadata;
