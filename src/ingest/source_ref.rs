@@ -41,7 +41,7 @@ impl SourceRef {
 
 impl std::fmt::Display for SourceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind, self.source_id)?;
+        write!(f, "{} {}", self.kind.replace(KIND_ALTERNATIVES, " or "), self.source_id)?;
         if !self.part.is_empty() {
             write!(f, " ({})", self.part)?;
         }
@@ -151,7 +151,7 @@ mod tests {
     fn a_reference_to_one_of_several_kinds_tries_each_in_order() {
         let any = SourceRef::parse("urn:zorgpoort:source:contactpersoon|medewerker:E-1").unwrap();
         assert_eq!(any.alternatives(), vec![r("contactpersoon", "E-1", ""), r("medewerker", "E-1", "")]);
-        assert_eq!(any.to_string(), "contactpersoon|medewerker E-1");
+        assert_eq!(any.to_string(), "contactpersoon or medewerker E-1");
         let one = r("client", "1", "careteam");
         assert_eq!(one.alternatives(), vec![one.clone()]);
     }

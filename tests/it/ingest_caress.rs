@@ -139,4 +139,69 @@ async fn caress_samples_read_back_per_client(db: Db) {
     assert_eq!(server.store.last_change(&tenant).await.unwrap(), before);
 }
 
-crate::on_both_databases!(caress_samples_read_back_per_client);
+/// A hand-made delivery: authors and recipients that are contact persons
+/// or staff, one that is neither (a warning), a Verwijderd of a type no
+/// kind takes (kept as a reject), then a client tombstone that takes
+/// everything of the client with it.
+async fn contact_persons_staff_rejects_and_a_client_tombstone(db: Db) {
+    let server = TestServer::start(db).await;
+    let api = Api { server: &server, token: server.token(OTHER_TENANT, "system/*.rs").await };
+    let mapping = Arc::new(Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/caress")).unwrap());
+    let export = |created: &str, inside: &str| {
+        format!(
+            "<ce:Export xmlns:ce=\"urn:caress:export:2\" organisatie=\"sheerenloo\" aangemaakt=\"{created}\">{inside}</ce:Export>"
+        )
+    };
+    let first = export(
+        "2026-11-20T10:00:00+01:00",
+        "<ce:Medewerker id=\"E-77\" naam=\"Pieter Bakker\" rol=\"PB\"/>\
+         <ce:Client id=\"3100457\" gewijzigd=\"2026-11-20T09:12:00+01:00\"><ce:Persoon><ce:Achternaam>Test</ce:Achternaam></ce:Persoon>\
+         <ce:Contactpersonen><ce:Contactpersoon id=\"CP-9\" gewijzigd=\"2026-11-20T09:12:00+01:00\"><ce:Naam achternaam=\"Zus\"/>\
+         <ce:Portaal actief=\"true\" rechten=\"berichten\"/></ce:Contactpersoon></ce:Contactpersonen>\
+         <ce:Berichten><ce:Bericht id=\"MSG-1\" verzonden=\"08-03-24 14:10\" van=\"CP-9\" aan=\"E-77\">Hallo</ce:Bericht>\
+         <ce:Bericht id=\"MSG-2\" verzonden=\"08-03-24 14:12\" van=\"E-99\" aan=\"client\">Wie?</ce:Bericht></ce:Berichten>\
+         <ce:Verwijderd type=\"Factuur\" id=\"F-1\" gewijzigd=\"2026-11-20T09:00:00+01:00\"/></ce:Client>",
+    );
+    let summary = ingest_text(&server, &mapping, &first).await;
+    assert_eq!((summary.created, summary.rejected), (5, 1), "{summary:?}");
+    assert_eq!(summary.warnings.len(), 1, "{summary:?}");
+    assert!(summary.warnings[0].message.contains("the reference to contactpersoon or medewerker E-99 resolves to nothing"), "{summary:?}");
+    let person = api.by_source("RelatedPerson", "contactpersoon", "CP-9").await;
+    let staff = api.by_source("Practitioner", "medewerker", "E-77").await;
+    let hello = api.by_source("Communication", "bericht", "MSG-1").await;
+    assert_eq!(hello["sender"]["reference"], format!("RelatedPerson/{}", person["id"].as_str().unwrap()));
+    assert_eq!(hello["recipient"][0]["reference"], format!("Practitioner/{}", staff["id"].as_str().unwrap()));
+    assert!(api.by_source("Communication", "bericht", "MSG-2").await.get("sender").is_none());
+    let tenant = TenantCode::parse(OTHER_TENANT).unwrap();
+    let rejects = server.store.rejects(&tenant, false).await.unwrap();
+    assert_eq!(rejects.len(), 1);
+    let kept = &rejects[0].reject;
+    assert_eq!(
+        (kept.kind.as_str(), kept.source_id.as_deref(), kept.field.as_str()),
+        ("verwijderd", Some("F-1"), "type")
+    );
+    assert!(kept.record.contains("Factuur"), "{}", kept.record);
+
+    let patient = api.patient("3100457").await;
+    let tombstone = export(
+        "2026-11-21T10:00:00+01:00",
+        "<ce:Client id=\"3100457\" gewijzigd=\"2026-11-21T09:00:00+01:00\" verwijderd=\"true\"/>",
+    );
+    let summary = ingest_text(&server, &mapping, &tombstone).await;
+    assert_eq!((summary.deleted, summary.rejected), (1, 0), "{summary:?}");
+    assert_eq!(api.status(&format!("Patient/{patient}")).await, 410);
+    assert_eq!(api.status(&format!("RelatedPerson/{}", person["id"].as_str().unwrap())).await, 410);
+    assert_eq!(api.status(&format!("Communication/{}", hello["id"].as_str().unwrap())).await, 410);
+    assert_eq!(api.counts(&patient).await, [0; 9]);
+    // Staff are no one's: they stay.
+    assert_eq!(api.status(&format!("Practitioner/{}", staff["id"].as_str().unwrap())).await, 200);
+}
+
+async fn ingest_text(server: &TestServer, mapping: &Arc<Mapping>, xml: &str) -> Summary {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), xml).unwrap();
+    let tenant = TenantCode::parse(OTHER_TENANT).unwrap();
+    ingest::ingest_file(&server.store, mapping, &tenant, file.path(), &Quiet).await.unwrap()
+}
+
+crate::on_both_databases!(caress_samples_read_back_per_client, contact_persons_staff_rejects_and_a_client_tombstone);
