@@ -165,7 +165,10 @@ async fn contact_persons_staff_rejects_and_a_client_tombstone(db: Db) {
     let summary = ingest_text(&server, &mapping, &first).await;
     assert_eq!((summary.created, summary.rejected), (5, 1), "{summary:?}");
     assert_eq!(summary.warnings.len(), 1, "{summary:?}");
-    assert!(summary.warnings[0].message.contains("the reference to contactpersoon or medewerker E-99 resolves to nothing"), "{summary:?}");
+    assert!(
+        summary.warnings[0].message.contains("the reference to contactpersoon or medewerker E-99 resolves to nothing"),
+        "{summary:?}"
+    );
     let person = api.by_source("RelatedPerson", "contactpersoon", "CP-9").await;
     let staff = api.by_source("Practitioner", "medewerker", "E-77").await;
     let hello = api.by_source("Communication", "bericht", "MSG-1").await;

@@ -135,3 +135,22 @@ fn caress_samples_map_as_their_golden_files() {
     assert_eq!(tombstone.client.as_deref(), Some("3100021"));
     assert_eq!(tombstone.changed.as_deref(), Some("2026-11-21T09:00:00+01:00"));
 }
+
+/// The generated delivery of the benchmark maps without rejections or
+/// warnings, every resource valid, the same bytes for the same seed.
+#[test]
+fn a_generated_caress_delivery_maps_without_rejections() {
+    let mut bytes = Vec::new();
+    zorgpoort::demo::write_caress_delivery(&mut bytes, "sheerenloo", 25, 42, "2026-11-20T10:00:00+01:00").unwrap();
+    let outcomes = super::map_caress_bytes(&bytes).unwrap();
+    assert_all_valid(&outcomes);
+    let records: Vec<&MappedRecord> = outcomes.iter().map(mapped).collect();
+    assert!(records.iter().all(|r| r.warnings.is_empty()), "{records:#?}");
+    let count = |kind: &str| records.iter().filter(|r| r.kind == kind).count();
+    assert_eq!((count("medewerker"), count("client")), (6, 25));
+    assert!(count("aantekening") >= 25 * 5 && count("afspraak") >= 25 * 3, "{}", outcomes.len());
+    assert!(count("contactpersoon") > 0 && count("doel") > 0 && count("vragenlijst") > 0 && count("bericht") >= 25);
+    let mut again = Vec::new();
+    zorgpoort::demo::write_caress_delivery(&mut again, "sheerenloo", 25, 42, "2026-11-20T10:00:00+01:00").unwrap();
+    assert_eq!(again, bytes);
+}

@@ -4,8 +4,12 @@ use serde_json::{Value, json};
 
 use super::document::{Document, Root, XmlError};
 
-/// The root and every top-level element (`(name, ours, value)`).
-fn read(xml: &str) -> Result<(Root, Vec<(String, bool, Value)>), XmlError> {
+/// A top-level element: its local name, whether it is in the root's
+/// namespace, its value.
+type Child = (String, bool, Value);
+
+/// The root and every top-level element.
+fn read(xml: &str) -> Result<(Root, Vec<Child>), XmlError> {
     let (mut document, root) = Document::open(xml.as_bytes())?;
     let mut children = Vec::new();
     while let Some(child) = document.next_child()? {
