@@ -9,6 +9,8 @@
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `ingest`: delivery files into the store and back out through the API.
+//! - `ingest_samples`, `ingest_caress`: the vendors' samples in order,
+//!   read back per client through the API.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
