@@ -118,7 +118,7 @@ impl Filters {
             },
         );
         let parts = [("client".to_owned(), vec!["careteam".to_owned()])].into();
-        Filters::new(tables, vec!["client".into()]).with_parts(parts)
+        Filters::new(tables, vec!["client".into(), "medewerker".into()]).with_parts(parts)
     }
 
     /// Checks the filters of an expression when the mapping is loaded.
@@ -449,6 +449,67 @@ mod tests {
     }
 
     #[test]
+    fn ref_any_names_several_kinds_for_the_writer_to_try() {
+        check(
+            "a | ref_any(medewerker, client)",
+            json!({"a": "E-1"}),
+            json!("urn:zorgpoort:source:medewerker|client:E-1"),
+        );
+        check("a | ref_any(medewerker, client)", json!({}), Value::Null);
+    }
+
+    #[test]
+    fn table_each_looks_up_every_item_once() {
+        check("g | words | table_each(gender)", json!({"g": "V M  V"}), json!(["female", "male"]));
+        check("g | table_each(gender)", json!({"g": "M"}), json!(["male"]));
+        check("g | words | table_each(gender)", json!({"g": ""}), Value::Null);
+        let filters = Filters::for_tests();
+        let e = parse("g | words | table_each(gender)").unwrap();
+        let record = json!({"g": "M Q"});
+        let error = crate::mapping::template::evaluate(&e, &Scope::new(&record, None, &Value::Null), &filters);
+        assert!(error.unwrap_err().reason.contains("`Q` is not one of the known codes"));
+    }
+
+    #[test]
+    fn try_filters_give_a_typed_value_or_nothing() {
+        let cases = [
+            ("true", json!(true), Value::Null, Value::Null),
+            ("false", json!(false), Value::Null, Value::Null),
+            ("3", Value::Null, json!(3), json!(3)),
+            ("-12", Value::Null, json!(-12), json!(-12)),
+            ("37,8", Value::Null, Value::Null, json!(37.8)),
+            ("61.5", Value::Null, Value::Null, json!(61.5)),
+            ("1.234,5", Value::Null, Value::Null, Value::Null),
+            ("Tonisch", Value::Null, Value::Null, Value::Null),
+            ("", Value::Null, Value::Null, Value::Null),
+        ];
+        for (text, boolean, integer, decimal) in cases {
+            let record = json!({"a": text});
+            check("a | try_boolean", record.clone(), boolean);
+            check("a | try_integer", record.clone(), integer);
+            check("a | try_decimal", record, decimal);
+        }
+    }
+
+    #[test]
+    fn caress_period_and_get() {
+        let record = json!({"start": "01-04-24 00:00", "eind": "03-04-24 00:00", "heel": "true", "niet": "false"});
+        check(
+            "start | caress_period(eind, heel)",
+            record.clone(),
+            json!({"start": "2024-04-01T00:00:00+02:00", "end": "2024-04-04T00:00:00+02:00"}),
+        );
+        check("start | caress_period(eind, niet) | get('end')", record.clone(), json!("2024-04-03T00:00:00+02:00"));
+        check("start | caress_period(eind, leeg) | get('end')", record.clone(), json!("2024-04-03T00:00:00+02:00"));
+        check("leeg | caress_period(eind, heel)", record.clone(), Value::Null);
+        check("start | get('x')", record.clone(), Value::Null);
+        let filters = Filters::for_tests();
+        let e = parse("start | caress_period(eind, start)").unwrap();
+        let error = crate::mapping::template::evaluate(&e, &Scope::new(&record, None, &Value::Null), &filters);
+        assert!(error.unwrap_err().reason.starts_with("start: "), "the whole-day field is named");
+    }
+
+    #[test]
     fn base64_encodes_text_as_utf8() {
         check("t | base64", json!({"t": "Zoë"}), json!("Wm/Dqw=="));
         check("t | base64", json!({}), Value::Null);
@@ -459,6 +520,9 @@ mod tests {
         let filters = Filters::for_tests();
         let cases = [
             ("id | ref(nobody)", "there is no record kind `nobody`"),
+            ("id | ref_any(client, nobody)", "there is no record kind `nobody`"),
+            ("id | ref_any(client)", "`ref_any` takes 2 or 8 argument(s), not 1"),
+            ("id | caress_period(eind)", "`caress_period` takes 2 argument(s), not 1"),
             ("id | ref(client, plan)", "record kind `client` has no part `plan`"),
             ("id | ref(client, careteam, x)", "`ref` takes 1 or 2 argument(s), not 3"),
             ("id | and", "`and` takes 1 argument(s), not 0"),

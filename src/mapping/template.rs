@@ -356,7 +356,7 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
 /// has no lists in lists: a code table entry may be several codings).
 fn splice(items: &mut Vec<Value>, value: Option<Value>) {
     match value {
-        Some(Value::Array(inner)) => items.extend(inner.into_iter().filter(|v| present(v.clone()).is_some())),
+        Some(Value::Array(inner)) => items.extend(inner.into_iter().filter_map(present)),
         Some(value) => items.push(value),
         None => {}
     }
@@ -442,6 +442,26 @@ mod tests {
         assert_eq!(out, json!({"goal": [{"reference": "Goal/D-1"}, {"reference": "Goal/D-2"}], "tags": ["a", "b"]}));
         let out = run(template, json!({"toelichting": "Zittend"})).unwrap();
         assert_eq!(out, json!({"note": [{"text": "Zittend"}]}));
+    }
+
+    #[test]
+    fn list_values_in_an_array_add_their_items() {
+        let template = json!({"coding": ["{{ a }}", "{{ b }}", {"$each": "{{ c }}", "$as": "x", "$value": "{{ x }}"}]});
+        assert_eq!(
+            run(template.clone(), json!({"a": ["1", "2"], "b": "3", "c": [["4", null], "5"]})).unwrap(),
+            json!({"coding": ["1", "2", "3", "4", "5"]})
+        );
+        assert_eq!(run(template, json!({"a": [], "c": "6"})).unwrap(), json!({"coding": ["6"]}));
+    }
+
+    #[test]
+    fn the_text_of_an_element_that_is_only_text_is_itself() {
+        let template =
+            json!({"telecom": [{"$each": "{{ t }}", "$as": "t", "value": "{{ t.$text }}", "use": "{{ t.soort }}"}]});
+        assert_eq!(
+            run(template, json!({"t": [{"soort": "mobiel", "$text": "06"}, "033"]})).unwrap(),
+            json!({"telecom": [{"value": "06", "use": "mobiel"}, {"value": "033"}]})
+        );
     }
 
     #[test]

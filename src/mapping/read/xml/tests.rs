@@ -131,3 +131,34 @@ fn nesting_is_limited() {
     let deep = format!("<E><R>{}{}</R></E>", "<a>".repeat(100), "</a>".repeat(100));
     assert!(refused(&deep).contains("nest deeper than 64"));
 }
+
+/// An entity bomb is refused at its declaration: the reader takes no more
+/// than a buffer's worth of the document (so it never holds more), however
+/// much follows, and expands nothing.
+#[test]
+fn an_entity_bomb_is_refused_after_reading_a_buffer_of_it() {
+    struct Counting<'a> {
+        bytes: &'a [u8],
+        read: std::rc::Rc<std::cell::Cell<usize>>,
+    }
+    impl std::io::Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = std::io::Read::read(&mut self.bytes, buf)?;
+            self.read.set(self.read.get() + n);
+            Ok(n)
+        }
+    }
+    let mut levels = String::from("<!ENTITY a0 \"lol\">");
+    for level in 1..=20 {
+        levels.push_str(&format!("<!ENTITY a{level} \"{}\">", format!("&a{};", level - 1).repeat(10)));
+    }
+    let tail = "<c:R id=\"&a20;\"/>".repeat(1_000_000);
+    let document = format!("<!DOCTYPE c:E [{levels}]><c:E xmlns:c=\"urn:x\">{tail}</c:E>");
+    assert!(document.len() > 15_000_000);
+    let read = std::rc::Rc::new(std::cell::Cell::new(0));
+    let source =
+        std::io::BufReader::with_capacity(8 * 1024, Counting { bytes: document.as_bytes(), read: read.clone() });
+    let error = Document::open(source).map(|_| ()).unwrap_err();
+    assert!(error.message.contains("declares entities"), "{error}");
+    assert!(read.get() <= 16 * 1024, "read {} bytes", read.get());
+}
