@@ -131,6 +131,18 @@ fn an_empty_attribute_an_empty_element_and_an_absent_one_are_the_same() {
     let patient = &seen[0][0]["action"]["write"][0]["resource"];
     assert_eq!(patient["name"][0]["family"], "Test");
     assert!(patient.get("telecom").is_none(), "{patient}");
+    // An address, a phone or an e-mail element without a value is none.
+    let empty = map_caress_client(
+        "<c:Client id=\"1\" gewijzigd=\"2026-11-20T09:12:00+01:00\"><c:Persoon><c:Achternaam>Test</c:Achternaam>\
+         <c:Adres straat=\"\" huisnummer=\"\" postcode=\"\" plaats=\"\"/><c:Telefoon soort=\"mobiel\"/><c:Telefoon/>\
+         <c:Email/></c:Persoon></c:Client>",
+    );
+    assert_eq!(
+        written(mapped(&empty[0])),
+        json!({"resourceType": "Patient", "identifier": [{"system": "https://zorgpoort.nl/fhir/NamingSystem/sheerenloo/caress/client", "value": "1"}],
+               "name": [{"use": "official", "family": "Test",
+                         "_family": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-name", "valueString": "Test"}]}}]})
+    );
 }
 
 #[test]
