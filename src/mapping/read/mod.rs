@@ -1,6 +1,7 @@
-//! A delivery file (JSON, or XML: [`xml`]) read in two passes, in memory that does not grow
-//! with the size of the delivery: only the envelope and one top-level
-//! item (a client with its nested records) are held at a time.
+//! A delivery file read in two passes, in memory that does not grow with
+//! the size of the delivery: only the envelope and one top-level item (a
+//! client with its nested records) are held at a time. A JSON delivery
+//! here; an XML one (`reader = "xml"`) in the same two passes in [`xml`].
 //!
 //! 1. [`Mapping::open_delivery`] reads the whole file once: it must be
 //!    UTF-8 JSON to its end, with an object at the top (rule 5 of the
