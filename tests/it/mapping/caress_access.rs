@@ -41,7 +41,12 @@ fn rights(grant: &Value) -> (String, Vec<String>, Vec<String>) {
 fn rights_become_the_categories_of_the_access_model() {
     let cases: [(&str, &str, &[&str], &[&str]); 10] = [
         ("", "active", &["identity"], &[]),
-        ("dossier-lezen", "active", &["identity", "reports", "plan", "questionnaires", "measurements"], &[]),
+        (
+            "dossier-lezen",
+            "active",
+            &["identity", "reports", "plan", "questionnaires", "measurements", "access-log"],
+            &[],
+        ),
         ("dossier-schrijven", "active", &["identity"], &["reports"]),
         ("berichten", "active", &["identity", "messages"], &["messages"]),
         ("agenda", "active", &["identity", "agenda"], &["agenda"]),
@@ -50,7 +55,7 @@ fn rights_become_the_categories_of_the_access_model() {
         (
             "dossier-lezen dossier-schrijven berichten agenda",
             "active",
-            &["identity", "reports", "plan", "questionnaires", "measurements", "messages", "agenda"],
+            &["identity", "reports", "plan", "questionnaires", "measurements", "messages", "agenda", "access-log"],
             &["reports", "messages", "agenda"],
         ),
         ("  gegevens   gegevens financieel ", "active", &["identity", "profile", "finance"], &[]),
@@ -66,6 +71,31 @@ fn rights_become_the_categories_of_the_access_model() {
         };
         assert_eq!(warnings, expected, "{rechten}");
     }
+}
+
+/// "Full access" (caress.md) adds the access log: a mentor, curator,
+/// voogd, ouder met gezag, or mentor and bewindvoerder with `dossier-lezen`.
+#[test]
+fn full_access_adds_the_access_log() {
+    let cases = [
+        ("Mentor", "dossier-lezen", true),
+        ("Curator", "dossier-lezen agenda", true),
+        ("Voogd", "dossier-lezen", true),
+        ("Ouder met gezag", "dossier-lezen", true),
+        ("Mentor en bewindvoerder", "dossier-lezen", true),
+        ("Mentor", "gegevens agenda berichten dossier-schrijven", false),
+        ("Schriftelijk gemachtigde", "dossier-lezen", false),
+        ("Bewindvoerder", "dossier-lezen", false),
+        ("Geen", "dossier-lezen", false),
+        ("", "dossier-lezen", false),
+    ];
+    for (vertegenwoordiging, rechten, full) in cases {
+        let (grant, _) = grant(&format!("<c:Portaal actief=\"true\" rechten=\"{rechten}\"/>"), vertegenwoordiging);
+        let (_, read, _) = rights(&grant);
+        assert_eq!(read.iter().any(|c| c == "access-log"), full, "{vertegenwoordiging}, {rechten}: {read:?}");
+    }
+    let (inactive, _) = grant("<c:Portaal actief=\"false\" rechten=\"dossier-lezen\"/>", "Mentor");
+    assert_eq!(rights(&inactive).1, Vec::<String>::new());
 }
 
 #[test]
