@@ -298,3 +298,25 @@ fn entity_bombs_and_external_entities_are_refused_quickly() {
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }
+
+/// Elements the contract does not name, of its namespace or another, at
+/// the top or inside a record, are ignored; staff after the clients are
+/// still mapped first.
+#[test]
+fn unknown_elements_are_ignored_wherever_they_are() {
+    let client = client(
+        "<c:Aantekeningen><c:Aantekening id=\"N-1\" datum=\"08-03-24 14:18\" auteur=\"client\"><c:Tekst>x</c:Tekst></c:Aantekening></c:Aantekeningen>",
+    );
+    let staff = "<c:Medewerker id=\"E-77\" naam=\"Pieter Bakker\" rol=\"PB\"/>";
+    let plain = described(&map_caress_xml(&caress_export(&format!("{staff}{client}"))).unwrap());
+    let noisy = format!(
+        "<c:Bron versie=\"7.1\"><c:Systeem>Caress</c:Systeem></c:Bron><x:Extra xmlns:x=\"urn:vendor\"><x:a><c:Client id=\"9\"/></x:a></x:Extra>\
+         {}<!-- opmerking --><?verwerking klaar?>\
+         <c:Toekomst xmlns:c=\"urn:caress:export:2\" xmlns:y=\"urn:y\"><y:b/><c:Client id=\"8\"/></c:Toekomst>{staff}",
+        client.replace(
+            "<c:Aantekeningen>",
+            "<c:Nieuw a=\"1\"><c:Iets/></c:Nieuw><v:Eigen xmlns:v=\"urn:v\" v:x=\"1\"/><c:Aantekeningen>"
+        )
+    );
+    assert_eq!(described(&map_caress_xml(&caress_export(&noisy)).unwrap()), plain);
+}
