@@ -81,6 +81,27 @@ async fn caress_samples_read_back_per_client(db: Db) {
     let api = Api { server: &server, token: server.token(OTHER_TENANT, "system/*.rs").await };
     let mapping = Arc::new(Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/caress")).unwrap());
 
+    // Refused whole, nothing written: cut short, an entity bomb, another
+    // organisation's delivery.
+    let tenant = TenantCode::parse(OTHER_TENANT).unwrap();
+    let empty = server.store.last_change(&tenant).await.unwrap();
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vendor-samples/caress-sheerenloo.xml"),
+    )
+    .unwrap();
+    let bomb = sample.replacen(
+        "<c:Export",
+        "<!DOCTYPE c:Export [<!ENTITY a \"lol\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n<c:Export",
+        1,
+    );
+    for broken in [&sample[..sample.len() - 200], bomb.as_str(), &sample.replace("\"sheerenloo\"", "\"pameijer\"")] {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), broken).unwrap();
+        let refused = ingest::ingest_file(&server.store, &mapping, &tenant, file.path(), &Quiet).await;
+        assert!(matches!(refused, Err(ingest::IngestError::Refused(_))), "{refused:?}");
+    }
+    assert_eq!(server.store.last_change(&tenant).await.unwrap(), empty);
+
     let full = ingest(&server, &mapping, "caress-sheerenloo.xml").await;
     assert_eq!((full.records, full.rejected, full.created), (58, 0, 58), "{full:?}");
     assert!(full.warnings.is_empty(), "{full:?}");
@@ -130,7 +151,6 @@ async fn caress_samples_read_back_per_client(db: Db) {
     assert_eq!(api.by_source("Consent", "contactpersoon", "CP-3100030-0").await["status"], "inactive");
 
     // Both deliveries again: nothing new.
-    let tenant = TenantCode::parse(OTHER_TENANT).unwrap();
     let before = server.store.last_change(&tenant).await.unwrap();
     for name in ["caress-sheerenloo.xml", "caress-sheerenloo-delta.xml"] {
         let again = ingest(&server, &mapping, name).await;
