@@ -1,13 +1,15 @@
-//! The mapping benchmark: made-up Pluriform deliveries of 1,000 and 10,000
-//! clients (`demo::write_pluriform_delivery`) through the delivery reader
+//! The mapping benchmark: made-up Pluriform and Caress deliveries of 1,000
+//! and 10,000 clients (`demo::write_pluriform_delivery`,
+//! `demo::write_caress_delivery`) through the delivery reader
 //! (`Mapping::open_delivery`, then `DeliveryFile::for_each_record`) with
-//! `mappings/pluriform`. The mapping alone is timed (no store); each size
+//! `mappings/pluriform` and `mappings/caress`. The mapping alone is timed (no store); each size
 //! runs in a child process (this binary again) that reports its peak
 //! memory (`VmHWM`), so that the sizes can be compared.
 //!
 //! ```text
 //! cargo bench --bench mapping                      # 1,000 and 10,000 clients
 //! cargo bench --bench mapping -- --clients 200,2000
+//! cargo bench --bench mapping -- --vendors caress
 //! ```
 //!
 //! Targets: at least 20,000 source records a second; peak memory for
@@ -36,7 +38,11 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--map-file") {
         let path = args.get(at + 1).context("--map-file needs a path")?;
-        return map_file(Path::new(path), args.iter().any(|a| a == "--whole"));
+        let vendor = match args.iter().position(|a| a == "--vendor") {
+            Some(at) => args.get(at + 1).context("--vendor needs a name")?.as_str(),
+            None => "pluriform",
+        };
+        return map_file(Path::new(path), vendor, args.iter().any(|a| a == "--whole"));
     }
     if !args.iter().any(|a| a == "--bench") {
         println!("mapping: a benchmark; run it with `cargo bench --bench mapping` (see docs/benchmarks.md)");
@@ -51,71 +57,90 @@ fn main() -> Result<()> {
             .collect::<Result<_>>()?,
         None => vec![1_000, 10_000],
     };
+    let vendors: Vec<String> = match args.iter().position(|a| a == "--vendors") {
+        Some(at) => args.get(at + 1).context("--vendors needs names")?.split(',').map(str::to_owned).collect(),
+        None => vec!["pluriform".into(), "caress".into()],
+    };
     let dir = tempfile::tempdir()?;
     println!("# Mapping benchmark: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
     println!("A run of `benches/mapping.rs`; method and targets in [../benchmarks.md](../benchmarks.md#mapping).\n");
     println!("- revision: {}", git_revision());
     println!("- machine: {}", machine());
-    println!("- data: `demo::write_pluriform_delivery`, seed {SEED}, mapped with `mappings/pluriform`\n");
-    println!(
-        "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
-    );
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut runs = Vec::new();
-    for &clients in &sizes {
-        let path = dir.path().join(format!("pluriform-{clients}.json"));
-        let started = Instant::now();
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?;
-        out.flush()?;
-        drop(out);
-        let generated = started.elapsed().as_secs_f64();
-        let bytes = std::fs::metadata(&path)?.len();
-        let run = child(&path, false)?;
+    for vendor in &vendors {
+        let (generator, extension) = match vendor.as_str() {
+            "pluriform" => ("demo::write_pluriform_delivery", "json"),
+            "caress" => ("demo::write_caress_delivery", "xml"),
+            other => bail!("no generated deliveries of {other}"),
+        };
+        println!("\n## {vendor}\n");
+        println!("- data: `{generator}`, seed {SEED}, mapped with `mappings/{vendor}`\n");
         println!(
-            "| {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
-            bytes as f64 / 1e6,
-            run.items,
-            run.records,
-            run.resources,
-            run.rejected,
-            run.first_pass,
-            run.second_pass,
-            run.records_per_second(),
-            run.peak_kib as f64 / 1024.0,
+            "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
         );
-        runs.push((clients, path, run));
-    }
-    if let Some((clients, path, _)) = runs.first() {
-        let whole = child(path, true)?;
-        println!(
-            "\nFor comparison, {clients} clients read whole (`serde_json::from_reader` and `map_delivery`): \
-             {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
-            whole.first_pass + whole.second_pass,
-            whole.records_per_second(),
-            whole.peak_kib as f64 / 1024.0
-        );
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let first_of_vendor = runs.len();
+        for &clients in &sizes {
+            let path = dir.path().join(format!("{vendor}-{clients}.{extension}"));
+            let started = Instant::now();
+            let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+            match vendor.as_str() {
+                "caress" => zorgpoort::demo::write_caress_delivery(&mut out, "bench", clients, SEED, CREATED)?,
+                _ => zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?,
+            }
+            out.flush()?;
+            drop(out);
+            let generated = started.elapsed().as_secs_f64();
+            let bytes = std::fs::metadata(&path)?.len();
+            let run = child(&path, vendor, false)?;
+            println!(
+                "| {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
+                bytes as f64 / 1e6,
+                run.items,
+                run.records,
+                run.resources,
+                run.rejected,
+                run.first_pass,
+                run.second_pass,
+                run.records_per_second(),
+                run.peak_kib as f64 / 1024.0,
+            );
+            runs.push((format!("{vendor}, {clients}"), clients, path, run));
+        }
+        if let Some((_, clients, path, _)) = runs.get(first_of_vendor).filter(|_| vendor == "pluriform") {
+            let whole = child(path, vendor, true)?;
+            println!(
+                "\nFor comparison, {clients} clients read whole (`serde_json::from_reader` and `map_delivery`): \
+                 {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
+                whole.first_pass + whole.second_pass,
+                whole.records_per_second(),
+                whole.peak_kib as f64 / 1024.0
+            );
+        }
     }
     println!();
     let mut missed = Vec::new();
-    for (clients, _, run) in &runs {
+    for (name, _, _, run) in &runs {
         let verdict = if run.records_per_second() >= RECORDS_PER_SECOND { "met" } else { "MISSED" };
         println!(
-            "- {clients} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
+            "- {name} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
             run.records_per_second()
         );
         if verdict != "met" {
-            missed.push(format!("{clients} clients: records/s"));
+            missed.push(format!("{name} clients: records/s"));
         }
     }
-    if let (Some((small, _, first)), Some((large, _, last))) = (runs.first(), runs.last())
-        && large > small
-    {
-        let ratio = last.peak_kib as f64 / first.peak_kib as f64;
-        let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
-        println!("- peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
-        if verdict != "met" {
-            missed.push("peak memory".into());
+    for vendor in &vendors {
+        let of_vendor: Vec<_> = runs.iter().filter(|(name, ..)| name.starts_with(&format!("{vendor},"))).collect();
+        if let (Some((_, small, _, first)), Some((_, large, _, last))) = (of_vendor.first(), of_vendor.last())
+            && large > small
+        {
+            let ratio = last.peak_kib as f64 / first.peak_kib as f64;
+            let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
+            println!("- {vendor}, peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
+            if verdict != "met" {
+                missed.push(format!("{vendor}: peak memory"));
+            }
         }
     }
     if !missed.is_empty() {
@@ -143,9 +168,9 @@ impl Run {
 }
 
 /// Maps `path` in a child process: this binary with `--map-file`.
-fn child(path: &PathBuf, whole: bool) -> Result<Run> {
+fn child(path: &PathBuf, vendor: &str, whole: bool) -> Result<Run> {
     let mut command = Command::new(std::env::current_exe()?);
-    command.arg("--map-file").arg(path);
+    command.arg("--map-file").arg(path).arg("--vendor").arg(vendor);
     if whole {
         command.arg("--whole");
     }
@@ -172,8 +197,8 @@ fn child(path: &PathBuf, whole: bool) -> Result<Run> {
 
 /// The child: maps one file and prints what it counted, its times and
 /// its peak memory as `key=value` pairs.
-fn map_file(path: &Path, whole: bool) -> Result<()> {
-    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/pluriform"))?;
+fn map_file(path: &Path, vendor: &str, whole: bool) -> Result<()> {
+    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings").join(vendor))?;
     let mut counts = Run::default();
     let mut count = |outcome: RecordOutcome| {
         counts.records += 1;

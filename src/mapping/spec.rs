@@ -73,6 +73,12 @@ pub struct RecordKind {
     pub container: Option<Expr>,
     /// A record that is not stored (not for the portal, a concept).
     pub skip: Option<Expr>,
+    /// The kind the record is of, when not this one: a tombstone element
+    /// naming the type of what it deletes. Its `id` is then that record's.
+    pub as_kind: Option<Expr>,
+    /// The fields of the record it is nested in that hold records of
+    /// their own (left out of the copy kept with a record).
+    pub parent_lists: Vec<String>,
     pub resources: Vec<ResourceRule>,
 }
 
@@ -119,6 +125,7 @@ struct FileRecord {
     deleted: Option<String>,
     container: Option<String>,
     skip: Option<String>,
+    as_kind: Option<String>,
     resources: Vec<FileResource>,
 }
 
@@ -265,8 +272,14 @@ impl Mapping {
                 deleted: optional("deleted", &record.deleted)?,
                 container: optional("container", &record.container)?,
                 skip: optional("skip", &record.skip)?,
+                as_kind: optional("as_kind", &record.as_kind)?,
+                parent_lists: Vec::new(),
                 resources,
             });
+        }
+        let lists: Vec<Vec<String>> = records.iter().map(|kind| nested_lists(&records, &parent_of(&kind.at))).collect();
+        for (kind, lists) in records.iter_mut().zip(lists) {
+            kind.parent_lists = lists;
         }
         Ok(Mapping {
             vendor: parsed.vendor,
@@ -280,6 +293,34 @@ impl Mapping {
             filters,
         })
     }
+}
+
+impl Mapping {
+    /// The fields of a record at `at` that hold records of their own
+    /// (the first step after `at` + `[]` of every kind nested in it).
+    pub fn nested_lists(&self, at: &[String]) -> Vec<String> {
+        nested_lists(&self.records, at)
+    }
+}
+
+fn nested_lists(records: &[RecordKind], at: &[String]) -> Vec<String> {
+    let mut lists: Vec<String> = Vec::new();
+    for inner in records {
+        if at.is_empty() || inner.at.len() <= at.len() + 1 || !inner.at.starts_with(at) || inner.at[at.len()] != "[]" {
+            continue;
+        }
+        let field = &inner.at[at.len() + 1];
+        if !lists.contains(field) {
+            lists.push(field.clone());
+        }
+    }
+    lists
+}
+
+/// The `at` of the record a record at `at` is nested in (empty for a
+/// top-level one): what comes before the last `[]`.
+fn parent_of(at: &[String]) -> Vec<String> {
+    at.iter().rposition(|step| step == "[]").map_or_else(Vec::new, |i| at[..i].to_vec())
 }
 
 fn read_template(dir: &Path, name: &str) -> Result<(String, String), SpecError> {

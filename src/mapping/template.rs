@@ -24,6 +24,7 @@ use serde_json::{Map, Value};
 
 use super::expr::{self, Expr, ExprError, FilterCall, Piece};
 use super::filter::Filters;
+use super::read::xml::TEXT;
 
 /// A checked template.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,7 +250,11 @@ impl<'a> Scope<'a> {
             (None, "$record") => (self.record, rest),
             (None, _) => (self.record, &path.0[..]),
         };
-        rest.iter().try_fold(start, |value, field| value.get(field))
+        rest.iter().try_fold(start, |value, field| match value {
+            // The text of an XML element that is only text is itself.
+            Value::String(_) if field == TEXT => Some(value),
+            _ => value.get(field),
+        })
     }
 }
 
@@ -328,7 +333,7 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
             let mut items = Vec::new();
             for element in elements {
                 match element {
-                    Element::One(t) => items.extend(render_value(t, scope, filters)?),
+                    Element::One(t) => splice(&mut items, render_value(t, scope, filters)?),
                     Element::Each { list, name, element } => {
                         let list = evaluate(list, scope, filters)?;
                         let list = match &list {
@@ -337,13 +342,23 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
                             single => std::slice::from_ref(single),
                         };
                         for item in list {
-                            items.extend(render_value(element, &scope.with(name, item), filters)?);
+                            splice(&mut items, render_value(element, &scope.with(name, item), filters)?);
                         }
                     }
                 }
             }
             Ok(present(Value::Array(items)))
         }
+    }
+}
+
+/// Adds an array element; one whose value is a list adds its items (FHIR
+/// has no lists in lists: a code table entry may be several codings).
+fn splice(items: &mut Vec<Value>, value: Option<Value>) {
+    match value {
+        Some(Value::Array(inner)) => items.extend(inner.into_iter().filter_map(present)),
+        Some(value) => items.push(value),
+        None => {}
     }
 }
 
@@ -427,6 +442,26 @@ mod tests {
         assert_eq!(out, json!({"goal": [{"reference": "Goal/D-1"}, {"reference": "Goal/D-2"}], "tags": ["a", "b"]}));
         let out = run(template, json!({"toelichting": "Zittend"})).unwrap();
         assert_eq!(out, json!({"note": [{"text": "Zittend"}]}));
+    }
+
+    #[test]
+    fn list_values_in_an_array_add_their_items() {
+        let template = json!({"coding": ["{{ a }}", "{{ b }}", {"$each": "{{ c }}", "$as": "x", "$value": "{{ x }}"}]});
+        assert_eq!(
+            run(template.clone(), json!({"a": ["1", "2"], "b": "3", "c": [["4", null], "5"]})).unwrap(),
+            json!({"coding": ["1", "2", "3", "4", "5"]})
+        );
+        assert_eq!(run(template, json!({"a": [], "c": "6"})).unwrap(), json!({"coding": ["6"]}));
+    }
+
+    #[test]
+    fn the_text_of_an_element_that_is_only_text_is_itself() {
+        let template =
+            json!({"telecom": [{"$each": "{{ t }}", "$as": "t", "value": "{{ t.$text }}", "use": "{{ t.soort }}"}]});
+        assert_eq!(
+            run(template, json!({"t": [{"soort": "mobiel", "$text": "06"}, "033"]})).unwrap(),
+            json!({"telecom": [{"value": "06", "use": "mobiel"}, {"value": "033"}]})
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `ingest`: delivery files into the store and back out through the API.
+//! - `ingest_samples`, `ingest_caress`: the vendors' samples in order,
+//!   read back per client through the API.
 //! - `ingest_http`: deliveries over HTTP: scope, size and time limits, the spool.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
@@ -29,6 +31,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_caress;
 mod ingest_http;
 mod ingest_samples;
 mod mapping;

@@ -169,7 +169,7 @@ fn describe(record: &MappedRecord) -> Value {
            "action": action, "warnings": record.warnings})
 }
 
-/// Every project CodeSystem and extension the Pluriform mapping names is
+/// Every project CodeSystem and extension the vendor mappings name is
 /// published in `conformance/` (tenant-scoped systems, with `{{ }}` in
 /// them, are the tenant's own), and every project code the samples map
 /// to is defined there.
@@ -188,9 +188,12 @@ fn project_code_systems_and_extensions_are_published() {
             published.insert(resource["url"].as_str().unwrap().to_owned(), codes);
         }
     }
-    let folder = repo.join("mappings/pluriform");
-    let mut files = vec![folder.join("mapping.toml")];
-    files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
+    let mut files = Vec::new();
+    for vendor in ["pluriform", "caress"] {
+        let folder = repo.join("mappings").join(vendor);
+        files.push(folder.join("mapping.toml"));
+        files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
+    }
     let mut named = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -214,12 +217,17 @@ fn project_code_systems_and_extensions_are_published() {
             _ => {}
         }
     }
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.join("tests/golden/mapping/pluriform-pameijer.json")).unwrap(),
-    )
-    .unwrap();
     let mut codings = Vec::new();
-    walk(&golden, &mut codings);
+    let goldens: Vec<Value> = ["pluriform-pameijer.json", "caress-sheerenloo.json"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(repo.join("tests/golden/mapping").join(name)).unwrap();
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect();
+    for golden in &goldens {
+        walk(golden, &mut codings);
+    }
     for (system, code) in codings {
         if let Some(codes) = published.get(system) {
             assert!(codes.iter().any(|c| c == code), "{system} has no code {code}");
