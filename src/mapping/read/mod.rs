@@ -14,11 +14,15 @@
 //!    whatever the order in the file), and maps its items one at a time,
 //!    each with the records nested in it.
 //!
+//! An NDJSON delivery (`reader = "ndjson"`) is read the same way, line by
+//! line: see [`ndjson`].
+//!
 //! This is the one place in `mapping` that reads a file besides the
 //! mapping files themselves.
 
 mod bytes;
 mod framing;
+pub mod ndjson;
 mod records;
 
 use std::io;
@@ -44,6 +48,8 @@ pub struct DeliveryFile {
     envelope: Envelope,
     /// The record lists found as arrays, in the order of the file.
     lists: Vec<ListSpan>,
+    /// NDJSON ([`ndjson`]): the number of record lines.
+    lines: Option<u64>,
     stamp: Stamp,
 }
 
@@ -51,6 +57,9 @@ impl Mapping {
     /// First pass: framing and envelope. Any failure refuses the whole
     /// delivery.
     pub fn open_delivery(&self, path: &Path) -> Result<DeliveryFile, Refusal> {
+        if self.reader == Reader::Ndjson {
+            return ndjson::open(self, path);
+        }
         if self.reader != Reader::Json {
             return Err(Refusal(format!(
                 "{} deliveries are {:?}; only JSON deliveries are read from a file so far",
@@ -71,7 +80,7 @@ impl Mapping {
         }
         let delivery = Value::Object(framing.envelope);
         let envelope = self.envelope(&delivery)?;
-        Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists: framing.lists, stamp })
+        Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists: framing.lists, lines: None, stamp })
     }
 
     /// The top-level keys that hold records, in the order the mapping
@@ -106,7 +115,7 @@ impl DeliveryFile {
     /// The number of top-level items (for a progress bar), from the first
     /// pass.
     pub fn items(&self) -> u64 {
-        self.lists.iter().map(|list| list.items).sum()
+        self.lines.unwrap_or_else(|| self.lists.iter().map(|list| list.items).sum())
     }
 
     /// Second pass: every record outcome, in order, to `each`: list by
@@ -132,6 +141,10 @@ impl DeliveryFile {
         mut each: impl FnMut(RecordOutcome, &Value, Option<&Value>) -> ControlFlow<()>,
     ) -> Result<(), Refusal> {
         self.unchanged()?;
+        if let Some(lines) = self.lines {
+            let flow = ndjson::map_lines(self, lines, mapping, &mut each)?;
+            return if flow.is_break() { Ok(()) } else { self.unchanged() };
+        }
         for name in mapping.list_names() {
             let kinds: Vec<&RecordKind> =
                 mapping.records.iter().filter(|kind| kind.at.first().map(String::as_str) == Some(name)).collect();

@@ -8,6 +8,8 @@
 //! - `pluriform_access`: the representative's access grant, level by level.
 //! - `quirks`: the contract's quirks and bad records, with the exact value
 //!   or rejection (field and reason).
+//! - `mijneigenplan`: the MEP sample against its golden file, each event
+//!   kind, and the NDJSON reader's framing.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -17,6 +19,7 @@ use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection}
 use zorgpoort::mapping::spec::Mapping;
 
 mod engine;
+mod mijneigenplan;
 mod pluriform;
 mod pluriform_access;
 mod pluriform_kinds;
