@@ -9,6 +9,8 @@
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `ingest`: delivery files into the store and back out through the API.
+//! - `ingest_mep`: MijnEigenPlan events linked to their client through
+//!   their account: held, attached, moved, removed with the client.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
@@ -26,6 +28,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_mep;
 mod ingest_samples;
 mod mapping;
 mod metadata;
