@@ -327,7 +327,51 @@ async fn a_client_tombstone_removes_its_mep_data(db: Db) {
     assert!(s.mep_record("Observation", "emotie", "e-4").await.is_none());
 }
 
+async fn an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it(db: Db) {
+    let s = Setup::start(db).await;
+    s.clients("2026-11-20T10:00:00+01:00", json!([client("100234", "2026-11-20T09:00:00+01:00")])).await;
+    let light = json!({"event": "zoeklicht", "event_id": "e-2", "mep_id": "u-1", "tijd": T, "kleur": "geel"});
+    let first = s.events(&[account("e-1", 0, "u-1", json!("100234")), light.clone()]).await;
+    assert_eq!(counts(&first), [1, 0, 0, 0, 0, 0, 0, 0, 1], "{first:?}");
+    let tenant = TenantCode::parse(TENANT).unwrap();
+    let open = s.server.store.rejects(&tenant, false).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(serde_json::from_str::<Value>(&open[0].reject.record).unwrap(), light, "kept whole");
+
+    // The same mapping: still unknown, still open.
+    let unchanged = ingest::replay::replay(&s.server.store, &[(*s.mep).clone()], &tenant, open.clone()).await.unwrap();
+    assert_eq!(unchanged.rejected, 1);
+    // A later mapping learns the kind: the replay writes it, under the client.
+    let folder = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/mijneigenplan");
+    std::fs::create_dir(folder.path().join("templates")).unwrap();
+    for name in ["mapping.toml", "templates/emotie.json", "templates/stappenplan.json", "templates/stap-afgerond.json",
+                 "templates/activiteit.json"] {
+        std::fs::copy(source.join(name), folder.path().join(name)).unwrap();
+    }
+    let toml = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap().replace(
+        "# The emotions of the emotion meter",
+        "[[records]]\nkind = \"zoeklicht\"\nat = \"zoeklicht\"\nid = \"{{ event_id }}\"\n\
+         client = \"{{ mep_id | required | linked(account) }}\"\nchanged = \"{{ tijd | required | epoch_millis }}\"\n\
+         resources = [{ template = \"zoeklicht.json\" }]\n\n# The emotions of the emotion meter",
+    );
+    std::fs::write(folder.path().join("mapping.toml"), toml).unwrap();
+    let template = json!({"resourceType": "Observation", "status": "final", "code": {"text": "Zoeklicht"},
+                          "identifier": [{"system": "https://zorgpoort.nl/fhir/NamingSystem/pameijer/mijneigenplan/zoeklicht",
+                                          "value": "{{ event_id }}"}],
+                          "subject": {"reference": "{{ mep_id | linked(account) }}"}, "valueString": "{{ kleur }}"});
+    std::fs::write(folder.path().join("templates/zoeklicht.json"), template.to_string()).unwrap();
+    let learned = Mapping::load(folder.path()).unwrap();
+    let replayed = ingest::replay::replay(&s.server.store, &[learned], &tenant, open).await.unwrap();
+    assert_eq!((replayed.created, replayed.rejected), (1, 0), "{replayed:?}");
+    assert!(s.server.store.rejects(&tenant, false).await.unwrap().is_empty());
+    let found = s.mep_record("Observation", "zoeklicht", "e-2").await.unwrap();
+    assert_eq!(found["subject"]["reference"], format!("Patient/{}", s.patient("100234").await));
+    assert_eq!(found["valueString"], "geel");
+}
+
 crate::on_both_databases!(
+    an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it,
     events_follow_their_account_in_order_and_once,
     unlinked_accounts_are_held_unseen_then_attached,
     a_step_waits_for_its_plan_across_deliveries,
