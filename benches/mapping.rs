@@ -1,7 +1,9 @@
 //! The mapping benchmark: made-up Pluriform deliveries of 1,000 and 10,000
-//! clients (`demo::write_pluriform_delivery`) through the delivery reader
-//! (`Mapping::open_delivery`, then `DeliveryFile::for_each_record`) with
-//! `mappings/pluriform`. The mapping alone is timed (no store); each size
+//! clients (`demo::write_pluriform_delivery`) and MijnEigenPlan event
+//! streams of as many accounts (`demo::write_mep_delivery`, NDJSON) through
+//! the delivery reader (`Mapping::open_delivery`, then
+//! `DeliveryFile::for_each_record`) with `mappings/pluriform` and
+//! `mappings/mijneigenplan`. The mapping alone is timed (no store); each size
 //! runs in a child process (this binary again) that reports its peak
 //! memory (`VmHWM`), so that the sizes can be compared.
 //!
@@ -31,12 +33,18 @@ mod support;
 const SEED: u64 = 20_250_101;
 const CREATED: &str = "2026-11-20T10:15:00+01:00";
 const RECORDS_PER_SECOND: f64 = 20_000.0;
+const PLURIFORM: &str = "pluriform";
+const MEP: &str = "mijneigenplan";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--map-file") {
         let path = args.get(at + 1).context("--map-file needs a path")?;
-        return map_file(Path::new(path), args.iter().any(|a| a == "--whole"));
+        let vendor = match args.iter().position(|a| a == "--vendor") {
+            Some(at) => args.get(at + 1).context("--vendor needs a name")?.as_str(),
+            None => PLURIFORM,
+        };
+        return map_file(Path::new(path), vendor, args.iter().any(|a| a == "--whole"));
     }
     if !args.iter().any(|a| a == "--bench") {
         println!("mapping: a benchmark; run it with `cargo bench --bench mapping` (see docs/benchmarks.md)");
@@ -56,24 +64,63 @@ fn main() -> Result<()> {
     println!("A run of `benches/mapping.rs`; method and targets in [../benchmarks.md](../benchmarks.md#mapping).\n");
     println!("- revision: {}", git_revision());
     println!("- machine: {}", machine());
-    println!("- data: `demo::write_pluriform_delivery`, seed {SEED}, mapped with `mappings/pluriform`\n");
     println!(
-        "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
+        "- data: `demo::write_pluriform_delivery` and `demo::write_mep_delivery`, seed {SEED}, mapped with \
+         `mappings/pluriform` and `mappings/mijneigenplan`\n"
     );
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!(
+        "| vendor | clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut runs = Vec::new();
-    for &clients in &sizes {
-        let path = dir.path().join(format!("pluriform-{clients}.json"));
-        let started = Instant::now();
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?;
-        out.flush()?;
-        drop(out);
-        let generated = started.elapsed().as_secs_f64();
-        let bytes = std::fs::metadata(&path)?.len();
-        let run = child(&path, false)?;
+    let mut mep_runs = Vec::new();
+    for vendor in [PLURIFORM, MEP] {
+        for &clients in &sizes {
+            let path = dir.path().join(format!("{vendor}-{clients}.data"));
+            let started = Instant::now();
+            let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
+            if vendor == MEP {
+                zorgpoort::demo::write_mep_delivery(&mut out, "bench", clients, SEED)?;
+            } else {
+                zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?;
+            }
+            out.flush()?;
+            drop(out);
+            let generated = started.elapsed().as_secs_f64();
+            let bytes = std::fs::metadata(&path)?.len();
+            let run = child(&path, vendor, false)?;
+            print_run(vendor, clients, bytes, generated, &run);
+            if vendor == MEP {
+                mep_runs.push((clients, path, run));
+            } else {
+                runs.push((clients, path, run));
+            }
+        }
+    }
+    if let Some((clients, path, _)) = runs.first() {
+        let whole = child(path, PLURIFORM, true)?;
         println!(
-            "| {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
+            "\nFor comparison, {clients} Pluriform clients read whole (`serde_json::from_reader` and `map_delivery`): \
+             {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
+            whole.first_pass + whole.second_pass,
+            whole.records_per_second(),
+            whole.peak_kib as f64 / 1024.0
+        );
+    }
+    println!();
+    let mut missed = Vec::new();
+    for (vendor, runs) in [(PLURIFORM, &runs), (MEP, &mep_runs)] {
+        missed.extend(verdicts(vendor, runs));
+    }
+    if !missed.is_empty() {
+        bail!("targets missed: {}", missed.join(", "));
+    }
+    Ok(())
+}
+
+fn print_run(vendor: &str, clients: usize, bytes: u64, generated: f64, run: &Run) {
+    println!(
+        "| {vendor} | {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
             bytes as f64 / 1e6,
             run.items,
             run.records,
@@ -83,29 +130,20 @@ fn main() -> Result<()> {
             run.second_pass,
             run.records_per_second(),
             run.peak_kib as f64 / 1024.0,
-        );
-        runs.push((clients, path, run));
-    }
-    if let Some((clients, path, _)) = runs.first() {
-        let whole = child(path, true)?;
-        println!(
-            "\nFor comparison, {clients} clients read whole (`serde_json::from_reader` and `map_delivery`): \
-             {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
-            whole.first_pass + whole.second_pass,
-            whole.records_per_second(),
-            whole.peak_kib as f64 / 1024.0
-        );
-    }
-    println!();
+    );
+}
+
+/// The targets, met or missed, for one vendor's runs; what was missed.
+fn verdicts(vendor: &str, runs: &[(usize, PathBuf, Run)]) -> Vec<String> {
     let mut missed = Vec::new();
-    for (clients, _, run) in &runs {
+    for (clients, _, run) in runs {
         let verdict = if run.records_per_second() >= RECORDS_PER_SECOND { "met" } else { "MISSED" };
         println!(
-            "- {clients} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
+            "- {vendor}, {clients} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
             run.records_per_second()
         );
         if verdict != "met" {
-            missed.push(format!("{clients} clients: records/s"));
+            missed.push(format!("{vendor}, {clients} clients: records/s"));
         }
     }
     if let (Some((small, _, first)), Some((large, _, last))) = (runs.first(), runs.last())
@@ -113,15 +151,12 @@ fn main() -> Result<()> {
     {
         let ratio = last.peak_kib as f64 / first.peak_kib as f64;
         let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
-        println!("- peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
+        println!("- {vendor}, peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
         if verdict != "met" {
-            missed.push("peak memory".into());
+            missed.push(format!("{vendor}: peak memory"));
         }
     }
-    if !missed.is_empty() {
-        bail!("targets missed: {}", missed.join(", "));
-    }
-    Ok(())
+    missed
 }
 
 /// What one child process reports.
@@ -143,9 +178,9 @@ impl Run {
 }
 
 /// Maps `path` in a child process: this binary with `--map-file`.
-fn child(path: &PathBuf, whole: bool) -> Result<Run> {
+fn child(path: &PathBuf, vendor: &str, whole: bool) -> Result<Run> {
     let mut command = Command::new(std::env::current_exe()?);
-    command.arg("--map-file").arg(path);
+    command.arg("--map-file").arg(path).arg("--vendor").arg(vendor);
     if whole {
         command.arg("--whole");
     }
@@ -172,8 +207,8 @@ fn child(path: &PathBuf, whole: bool) -> Result<Run> {
 
 /// The child: maps one file and prints what it counted, its times and
 /// its peak memory as `key=value` pairs.
-fn map_file(path: &Path, whole: bool) -> Result<()> {
-    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/pluriform"))?;
+fn map_file(path: &Path, vendor: &str, whole: bool) -> Result<()> {
+    let mapping = Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings").join(vendor))?;
     let mut counts = Run::default();
     let mut count = |outcome: RecordOutcome| {
         counts.records += 1;

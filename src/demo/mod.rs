@@ -7,9 +7,11 @@
 
 pub mod deliveries;
 mod generate;
+mod mep_delivery;
 mod pluriform_delivery;
 
 pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
+pub use mep_delivery::write_mep_delivery;
 pub use pluriform_delivery::write_pluriform_delivery;
 
 use crate::fhir::TenantCode;

@@ -239,3 +239,38 @@ fn framing_and_envelope_errors_refuse_the_delivery_whole() {
     let ids: Vec<String> = read(&file.path).unwrap().iter().map(|o| mapped(o).source_id.clone()).collect();
     assert_eq!(ids, ["e-1", "e-2"]);
 }
+
+/// The benchmark's generated stream maps with no rejection but its
+/// unknown kinds.
+#[test]
+fn the_generated_event_stream_maps() {
+    let mut bytes = Vec::new();
+    zorgpoort::demo::write_mep_delivery(&mut bytes, "pameijer", 300, 11).unwrap();
+    let file = file(&bytes);
+    let outcomes = read(&file.path).unwrap();
+    assert_eq!(outcomes.len() as u64, mep().open_delivery(&file.path).unwrap().items());
+    let mut kinds = std::collections::BTreeMap::new();
+    for outcome in &outcomes {
+        match outcome {
+            RecordOutcome::Rejected(r) => assert_eq!(r.reason, "unknown event kind `zoeklicht`", "{r:?}"),
+            RecordOutcome::Mapped(record) => {
+                let action = if record.action == Action::Delete { "delete" } else { "write" };
+                *kinds.entry((record.kind.as_str(), action)).or_insert(0) += 1;
+            }
+        }
+    }
+    let every: Vec<(&str, &str)> = kinds.keys().copied().collect();
+    assert_eq!(
+        every,
+        [
+            ("account", "write"),
+            ("activiteit", "delete"),
+            ("activiteit", "write"),
+            ("emotie", "write"),
+            ("stap_afgerond", "write"),
+            ("stappenplan", "delete"),
+            ("stappenplan", "write")
+        ]
+    );
+    assert_eq!(kinds[&("account", "write")], 300);
+}
