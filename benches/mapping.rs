@@ -121,15 +121,15 @@ fn main() -> Result<()> {
 fn print_run(vendor: &str, clients: usize, bytes: u64, generated: f64, run: &Run) {
     println!(
         "| {vendor} | {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
-            bytes as f64 / 1e6,
-            run.items,
-            run.records,
-            run.resources,
-            run.rejected,
-            run.first_pass,
-            run.second_pass,
-            run.records_per_second(),
-            run.peak_kib as f64 / 1024.0,
+        bytes as f64 / 1e6,
+        run.items,
+        run.records,
+        run.resources,
+        run.rejected,
+        run.first_pass,
+        run.second_pass,
+        run.records_per_second(),
+        run.peak_kib as f64 / 1024.0,
     );
 }
 

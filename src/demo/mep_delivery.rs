@@ -64,7 +64,8 @@ impl Maker {
     /// The events of one account, in the order it synchronised them.
     fn account(&mut self, index: usize) -> Vec<Value> {
         let mep_id = format!("u-{}", FIRST_CLIENT + index);
-        let extern_id = if self.rng.random_ratio(1, 20) { Value::Null } else { json!((FIRST_CLIENT + index).to_string()) };
+        let extern_id =
+            if self.rng.random_ratio(1, 20) { Value::Null } else { json!((FIRST_CLIENT + index).to_string()) };
         let mut tijd = START + self.rng.random_range(0..86_400_000);
         let mut events = Vec::new();
         // Now and then an event before the account (it waits for the link).
@@ -112,8 +113,8 @@ impl Maker {
             let activiteit_id = format!("act-{}-{activity}", FIRST_CLIENT + index);
             tijd += 120_000;
             let (titel, pictogram) = ACTIVITEITEN[self.rng.random_range(0..ACTIVITEITEN.len())];
-            let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default()
-                + Duration::days(self.rng.random_range(0..365));
+            let day =
+                NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default() + Duration::days(self.rng.random_range(0..365));
             let hour = self.rng.random_range(8..18);
             let fields = json!({"activiteit_id": activiteit_id, "titel": titel,
                 "start": format!("{day}T{hour:02}:00"), "eind": format!("{day}T{:02}:30", hour + 1),

@@ -10,8 +10,8 @@ use sha2::Digest as _;
 use tokio::sync::mpsc;
 
 use super::provenance::DeliveryStamp;
-use super::source_ref::{SourceRef, parse_linked};
 use super::source::{DeliverySource, SourceItem};
+use super::source_ref::{SourceRef, parse_linked};
 use super::summary::Summary;
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::parse_range;

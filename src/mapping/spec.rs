@@ -241,7 +241,10 @@ impl Mapping {
 
         match (delivery.reader, &delivery.kind_field) {
             (Reader::Ndjson, None) => {
-                return Err(error(None, "delivery.kind_field: an NDJSON delivery names the field of each line's kind".into()));
+                return Err(error(
+                    None,
+                    "delivery.kind_field: an NDJSON delivery names the field of each line's kind".into(),
+                ));
             }
             (Reader::Json | Reader::Xml, Some(_)) => {
                 return Err(error(None, "delivery.kind_field: only NDJSON deliveries have one".into()));

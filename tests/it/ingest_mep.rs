@@ -345,8 +345,13 @@ async fn an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it(db: Db) {
     let folder = tempfile::tempdir().unwrap();
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/mijneigenplan");
     std::fs::create_dir(folder.path().join("templates")).unwrap();
-    for name in ["mapping.toml", "templates/emotie.json", "templates/stappenplan.json", "templates/stap-afgerond.json",
-                 "templates/activiteit.json"] {
+    for name in [
+        "mapping.toml",
+        "templates/emotie.json",
+        "templates/stappenplan.json",
+        "templates/stap-afgerond.json",
+        "templates/activiteit.json",
+    ] {
         std::fs::copy(source.join(name), folder.path().join(name)).unwrap();
     }
     let toml = std::fs::read_to_string(folder.path().join("mapping.toml")).unwrap().replace(

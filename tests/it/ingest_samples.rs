@@ -187,9 +187,11 @@ async fn pluriform_samples_read_back_per_client(db: Db) {
     // Both deliveries again: nothing new.
     let tenant = TenantCode::parse(TENANT).unwrap();
     let before = server.store.last_change(&tenant).await.unwrap();
-    for (name, mapping) in
-        [("pluriform-pameijer.json", &mapping), ("mep-pameijer.ndjson", &mep), ("pluriform-pameijer-delta.json", &mapping)]
-    {
+    for (name, mapping) in [
+        ("pluriform-pameijer.json", &mapping),
+        ("mep-pameijer.ndjson", &mep),
+        ("pluriform-pameijer-delta.json", &mapping),
+    ] {
         let again = ingest(&server, mapping, name).await;
         assert_eq!((again.created, again.updated, again.deleted, again.versions), (0, 0, 0, 0), "{name}: {again:?}");
     }

@@ -21,9 +21,9 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
+use super::DeliveryFile;
 use super::bytes::{self, NotUtf8, Stamp};
 use super::records::Each;
-use super::DeliveryFile;
 use crate::mapping::engine::Refusal;
 use crate::mapping::spec::Mapping;
 

@@ -314,7 +314,9 @@ impl SourceWriter<'_> {
         // Taken out: the rest of the record is still needed below.
         let change = std::mem::replace(&mut record.change, SourceChange::Skip);
         let mut outcome = match change {
-            change if record.linking.is_kept() => self.write_linked(&record, change, stored.is_some(), identities).await?,
+            change if record.linking.is_kept() => {
+                self.write_linked(&record, change, stored.is_some(), identities).await?
+            }
             SourceChange::Write { resources, .. } => self.write_parts(&record, resources, identities).await?,
             SourceChange::Delete => {
                 let mut versions = self.delete_parts(&identities).await?;

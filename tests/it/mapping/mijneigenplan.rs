@@ -106,7 +106,8 @@ fn mep_sample_maps_as_its_golden_file() {
         if let (Action::Write(resources), None) = (&record.action, &record.amends) {
             for resource in resources {
                 assert_valid(&resource.resource);
-                check_structure(&resource.resource).unwrap_or_else(|e| panic!("{} {}: {e}", record.kind, record.source_id));
+                check_structure(&resource.resource)
+                    .unwrap_or_else(|e| panic!("{} {}: {e}", record.kind, record.source_id));
             }
         }
     }
@@ -197,13 +198,27 @@ fn bad_events_are_rejected_alone_with_field_and_reason() {
         (event("emotie", json!({"emotie": "jaloers", "score": 3})), "emotie", "emotie"),
         (event("emotie", json!({"emotie": "blij", "score": 6})), "emotie", "score"),
         (event("emotie", json!({"emotie": "blij"})), "emotie", "score"),
-        (event("activiteit", json!({"activiteit_id": "a", "start": "2026-03-29T02:30", "eind": "2026-03-29T04:00"})),
-         "activiteit", "start"),
-        (event("activiteit", json!({"activiteit_id": "a", "start": "2026-11-20T09:00", "eind": "2026-11-20T10:00",
-                                    "herhaling": "ma,xx"})), "activiteit", "herhaling"),
+        (
+            event("activiteit", json!({"activiteit_id": "a", "start": "2026-03-29T02:30", "eind": "2026-03-29T04:00"})),
+            "activiteit",
+            "start",
+        ),
+        (
+            event(
+                "activiteit",
+                json!({"activiteit_id": "a", "start": "2026-11-20T09:00", "eind": "2026-11-20T10:00",
+                                    "herhaling": "ma,xx"}),
+            ),
+            "activiteit",
+            "herhaling",
+        ),
         (event("stap_afgerond", json!({"plan_id": "sp-1", "stap": 0})), "stap_afgerond", "stap"),
         (event("stap_afgerond", json!({"stap": 1})), "stap_afgerond", "plan_id"),
-        (json!({"event": "emotie", "event_id": "e-1", "mep_id": "u-1", "emotie": "blij", "score": 3}), "emotie", "tijd"),
+        (
+            json!({"event": "emotie", "event_id": "e-1", "mep_id": "u-1", "emotie": "blij", "score": 3}),
+            "emotie",
+            "tijd",
+        ),
         (json!({"event": "emotie", "event_id": "e-1", "tijd": 1, "emotie": "blij", "score": 3}), "emotie", "mep_id"),
         (json!({"event_id": "e-1", "mep_id": "u-1"}), "(line)", "event"),
     ];

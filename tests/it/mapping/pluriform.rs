@@ -169,7 +169,8 @@ fn describe(record: &MappedRecord) -> Value {
            "action": action, "warnings": record.warnings})
 }
 
-/// Every project CodeSystem and extension the Pluriform mapping names is
+/// Every project CodeSystem and extension the Pluriform and MijnEigenPlan
+/// mappings name is
 /// published in `conformance/` (tenant-scoped systems, with `{{ }}` in
 /// them, are the tenant's own), and every project code the samples map
 /// to is defined there.
@@ -188,9 +189,12 @@ fn project_code_systems_and_extensions_are_published() {
             published.insert(resource["url"].as_str().unwrap().to_owned(), codes);
         }
     }
-    let folder = repo.join("mappings/pluriform");
-    let mut files = vec![folder.join("mapping.toml")];
-    files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
+    let mut files = Vec::new();
+    for vendor in ["pluriform", "mijneigenplan"] {
+        let folder = repo.join("mappings").join(vendor);
+        files.push(folder.join("mapping.toml"));
+        files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
+    }
     let mut named = 0;
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -199,7 +203,7 @@ fn project_code_systems_and_extensions_are_published() {
             named += 1;
         }
     }
-    assert!(named >= 8, "only {named} project URLs named");
+    assert!(named >= 14, "only {named} project URLs named");
 
     // The codes of project CodeSystems in what the samples map to.
     fn walk<'a>(value: &'a Value, out: &mut Vec<(&'a str, &'a str)>) {
@@ -214,12 +218,17 @@ fn project_code_systems_and_extensions_are_published() {
             _ => {}
         }
     }
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo.join("tests/golden/mapping/pluriform-pameijer.json")).unwrap(),
-    )
-    .unwrap();
     let mut codings = Vec::new();
-    walk(&golden, &mut codings);
+    let goldens: Vec<Value> = ["pluriform-pameijer.json", "mep-pameijer.json"]
+        .iter()
+        .map(|name| {
+            serde_json::from_str(&std::fs::read_to_string(repo.join("tests/golden/mapping").join(name)).unwrap())
+                .unwrap()
+        })
+        .collect();
+    for golden in &goldens {
+        walk(golden, &mut codings);
+    }
     for (system, code) in codings {
         if let Some(codes) = published.get(system) {
             assert!(codes.iter().any(|c| c == code), "{system} has no code {code}");
