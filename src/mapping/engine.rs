@@ -83,14 +83,18 @@ impl Mapping {
 
     /// Maps one line of an NDJSON delivery: its record kind is the one
     /// whose `at` names the line's kind (`kind_field`). A line of a kind
-    /// no record kind names is rejected, and kept, so that a later
-    /// mapping that knows it can replay it.
+    /// no record kind names is rejected (under its `line_id`), and kept,
+    /// so that a later mapping that knows it can replay it.
     pub fn map_line(&self, line: &Value, delivery: &Value) -> RecordOutcome {
         let field = self.kind_field.as_deref().unwrap_or_default();
+        let source_id = || {
+            let scope = Scope::new(line, None, delivery);
+            self.line_id.as_ref().and_then(|e| self.text(e, &scope).ok().flatten())
+        };
         let reject = |kind: &str, reason: String| {
             RecordOutcome::Rejected(Rejection {
                 kind: kind.to_owned(),
-                source_id: None,
+                source_id: source_id(),
                 field: field.to_owned(),
                 reason,
                 record: line.clone(),

@@ -55,6 +55,9 @@ pub struct Mapping {
     pub created: Expr,
     /// NDJSON: the field of each line that says its record kind.
     pub kind_field: Option<String>,
+    /// NDJSON: the id of a line of a kind no record kind takes (for its
+    /// rejection).
+    pub line_id: Option<Expr>,
     pub records: Vec<RecordKind>,
     pub filters: Filters,
 }
@@ -119,6 +122,7 @@ struct FileDelivery {
     tenant: String,
     created: String,
     kind_field: Option<String>,
+    line_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,6 +255,13 @@ impl Mapping {
             }
             _ => {}
         }
+        let line_id = match (&delivery.line_id, &delivery.kind_field) {
+            (Some(_), None) => return Err(error(None, "delivery.line_id: only NDJSON deliveries have one".into())),
+            (Some(id), Some(_)) => {
+                Some(expression(id, &filters).map_err(|m| error(None, format!("delivery.line_id: {m}")))?)
+            }
+            (None, _) => None,
+        };
         let mut line_kinds_seen: Vec<String> = Vec::new();
         let mut records = Vec::new();
         for spanned in &parsed.records {
@@ -351,6 +362,7 @@ impl Mapping {
             tenant,
             created,
             kind_field: delivery.kind_field,
+            line_id,
             records,
             filters,
         })

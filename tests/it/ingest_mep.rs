@@ -179,9 +179,11 @@ async fn events_follow_their_account_in_order_and_once(db: Db) {
     assert_eq!(appointment["participant"][0]["actor"]["reference"], format!("Patient/{p1}"));
     let tenant = TenantCode::parse(TENANT).unwrap();
     let rejects = s.server.store.rejects(&tenant, false).await.unwrap();
-    let reasons: Vec<(&str, &str)> =
-        rejects.iter().map(|r| (r.reject.kind.as_str(), r.reject.reason.as_str())).collect();
-    assert_eq!(reasons, [("zoeklicht", "unknown event kind `zoeklicht`")]);
+    let reasons: Vec<(&str, Option<&str>, &str)> = rejects
+        .iter()
+        .map(|r| (r.reject.kind.as_str(), r.reject.source_id.as_deref(), r.reject.reason.as_str()))
+        .collect();
+    assert_eq!(reasons, [("zoeklicht", Some("e-6"), "unknown event kind `zoeklicht`")]);
 
     let second = s
         .events(&[

@@ -169,8 +169,14 @@ impl SourceWriter<'_> {
             let placed = self.place(&linked).await?;
             outcome.versions += placed.versions;
             outcome.warnings.extend(placed.warnings.into_iter().map(|w| format!("{} {}: {w}", linked.0, linked.1)));
-            if placed.result == SourceResult::ClientDeleted {
-                self.forget_linked(&linked).await?;
+            match placed.result {
+                SourceResult::ClientDeleted => self.forget_linked(&linked).await?,
+                SourceResult::Failed { field, reason } => {
+                    outcome
+                        .warnings
+                        .push(format!("{} {}: not written under its client: {field}: {reason}", linked.0, linked.1));
+                }
+                _ => {}
             }
         }
         // A record without resources of its own still changed.

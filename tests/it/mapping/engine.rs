@@ -179,6 +179,12 @@ fn mapping_files_are_checked_when_loaded() {
             None,
         ),
         (
+            record("").replace("reader = \"json\"", "reader = \"json\"\nline_id = \"{{ event_id }}\""),
+            with_template.clone(),
+            "delivery.line_id: only NDJSON deliveries have one",
+            None,
+        ),
+        (
             record("").replace("at = \"clients\"", "at = [\"clients\", \"others\"]"),
             with_template.clone(),
             "several line kinds are for NDJSON deliveries",

@@ -101,6 +101,7 @@ fn mep_sample_maps_as_its_golden_file() {
         ("zoeklicht", "event", "unknown event kind `zoeklicht`")
     );
     assert_eq!(unknown.record["event_id"], "e-19");
+    assert_eq!(unknown.source_id.as_deref(), Some("e-19"), "named by its event_id");
     let records: Vec<&MappedRecord> = records.into_iter().map(mapped).collect();
     for record in &records {
         if let (Action::Write(resources), None) = (&record.action, &record.amends) {
