@@ -26,6 +26,9 @@ pub struct Config {
     pub limits: Limits,
     /// The folder with one mapping folder per vendor (`pluriform/`, ...).
     pub mappings_dir: PathBuf,
+    /// Where deliveries received over HTTP are kept while they are read
+    /// (two passes: framing first); each is removed when its ingest ends.
+    pub spool_dir: PathBuf,
 }
 
 /// A care organisation served by this gateway.
@@ -51,7 +54,13 @@ pub enum LogFormat {
 /// Limits that protect the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The largest FHIR request body (413 above it).
     pub max_body_bytes: usize,
+    /// The largest delivery `POST /{tenant}/ingest/{vendor}` takes (413
+    /// above it); deliveries of hundreds of megabytes are normal.
+    pub max_delivery_bytes: u64,
+    /// How long receiving and ingesting one delivery over HTTP may take.
+    pub ingest_timeout: Duration,
     /// The longest query string accepted (414 above it).
     pub max_query_bytes: usize,
     pub request_timeout: Duration,
@@ -63,6 +72,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024 * 1024,
+            max_delivery_bytes: 4 * 1024 * 1024 * 1024,
+            ingest_timeout: Duration::from_secs(2 * 3600),
             max_query_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             default_page_size: 50,
@@ -95,6 +106,7 @@ struct FileConfig {
     log: Option<FileLog>,
     limits: Option<FileLimits>,
     mappings_dir: Option<PathBuf>,
+    spool_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +127,8 @@ struct FileLog {
 #[serde(deny_unknown_fields)]
 struct FileLimits {
     max_body_bytes: Option<usize>,
+    max_delivery_bytes: Option<u64>,
+    ingest_timeout_secs: Option<u64>,
     max_query_bytes: Option<usize>,
     request_timeout_secs: Option<u64>,
     default_page_size: Option<u32>,
@@ -209,6 +223,16 @@ impl Config {
                 file_limits.max_body_bytes.map(|v| v as u64),
                 defaults.max_body_bytes as u64,
             )? as usize,
+            max_delivery_bytes: number(
+                "ZORGPOORT_MAX_DELIVERY_BYTES",
+                file_limits.max_delivery_bytes,
+                defaults.max_delivery_bytes,
+            )?,
+            ingest_timeout: Duration::from_secs(number(
+                "ZORGPOORT_INGEST_TIMEOUT_SECS",
+                file_limits.ingest_timeout_secs,
+                defaults.ingest_timeout.as_secs(),
+            )?),
             max_query_bytes: file_limits.max_query_bytes.unwrap_or(defaults.max_query_bytes),
             request_timeout: Duration::from_secs(number(
                 "ZORGPOORT_REQUEST_TIMEOUT_SECS",
@@ -224,9 +248,16 @@ impl Config {
         if limits.request_timeout.is_zero() || limits.max_body_bytes == 0 {
             return Err(value_error("limits", "request timeout and body size must be above 0".into()));
         }
+        if limits.ingest_timeout.is_zero() || limits.max_delivery_bytes == 0 {
+            return Err(value_error("limits", "ingest timeout and delivery size must be above 0".into()));
+        }
 
         let mappings_dir =
             var("ZORGPOORT_MAPPINGS").map(PathBuf::from).or(file.mappings_dir).unwrap_or_else(|| "mappings".into());
+        let spool_dir = var("ZORGPOORT_SPOOL_DIR")
+            .map(PathBuf::from)
+            .or(file.spool_dir)
+            .unwrap_or_else(|| std::env::temp_dir().join("zorgpoort-spool"));
 
         Ok(Config {
             listen,
@@ -237,6 +268,7 @@ impl Config {
             log: LogConfig { format, filter },
             limits,
             mappings_dir,
+            spool_dir,
         })
     }
 
@@ -296,12 +328,16 @@ mod tests {
             format = "json"
             [limits]
             max_body_bytes = 1000
+            max_delivery_bytes = 5000
+            ingest_timeout_secs = 60
         "#;
         let config = load(Some(file), &[]).unwrap();
         assert_eq!(config.public_base_url, "https://fhir.example.nl");
         assert_eq!(config.tenants, [Tenant { code: TenantCode::parse("pameijer").unwrap(), name: "Pameijer".into() }]);
         assert_eq!(config.log.format, LogFormat::Json);
         assert_eq!(config.limits.max_body_bytes, 1000);
+        assert_eq!(config.limits.max_delivery_bytes, 5000);
+        assert_eq!(config.limits.ingest_timeout, Duration::from_secs(60));
 
         let config = load(
             Some(file),

@@ -84,6 +84,12 @@ impl Scopes {
         Ok(scopes)
     }
 
+    /// Whether an ingest scope, `ingest/<vendor>` or `ingest/*`, lets the
+    /// token deliver for `vendor` (`POST /{tenant}/ingest/{vendor}`).
+    pub fn allows_ingest(&self, vendor: &str) -> bool {
+        self.other.iter().any(|scope| scope.strip_prefix("ingest/").is_some_and(|v| v == "*" || v == vendor))
+    }
+
     /// Whether some scope of `context` allows `permission` on `resource_type`.
     pub fn allows(&self, context: ScopeContext, resource_type: ResourceType, permission: Permission) -> bool {
         self.resources.iter().any(|s| {
@@ -177,6 +183,17 @@ mod tests {
         check("patient/*.read", Patient, T::Goal, &[Read, Search]);
         check("user/Observation.write", User, T::Observation, &[Create, Update, Delete]);
         check("system/*.*", System, T::Consent, &[Create, Read, Update, Delete, Search]);
+    }
+
+    #[test]
+    fn ingest_scopes_name_a_vendor_or_all() {
+        let scopes = Scopes::parse("system/*.rs ingest/pluriform").unwrap();
+        assert!(scopes.allows_ingest("pluriform"));
+        assert!(!scopes.allows_ingest("caress"));
+        assert!(Scopes::parse("ingest/*").unwrap().allows_ingest("caress"));
+        for no in ["system/*.cruds", "ingest", "ingest/", "ingestion/pluriform", "user/ingest.rs"] {
+            assert!(!Scopes::parse(no).unwrap_or_default().allows_ingest("pluriform"), "{no}");
+        }
     }
 
     #[test]

@@ -124,14 +124,7 @@ fn configured_tenant(config: &Config, code: &str) -> anyhow::Result<TenantCode> 
 }
 
 fn load_mapping(config: &Config, vendor: &str) -> anyhow::Result<Mapping> {
-    if vendor.is_empty() || !vendor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        bail!("'{vendor}' is not a vendor name");
-    }
-    let dir = config.mappings_dir.join(vendor);
-    if !dir.is_dir() {
-        bail!("no mapping for vendor '{vendor}' in {}", config.mappings_dir.display());
-    }
-    Ok(Mapping::load(&dir)?)
+    Ok(ingest::vendor::load_mapping(&config.mappings_dir, vendor)?)
 }
 
 fn describe(r: &StoredReject) -> String {

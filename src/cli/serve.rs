@@ -56,6 +56,10 @@ pub(super) async fn demo(mut config: Config) -> anyhow::Result<()> {
 }
 
 async fn run_server(config: Config, store: std::sync::Arc<dyn store::Store>) -> anyhow::Result<()> {
+    let removed = http::spool::remove_abandoned(&config.spool_dir, config.limits.ingest_timeout);
+    if removed > 0 {
+        tracing::info!(removed, dir = %config.spool_dir.display(), "abandoned spooled deliveries removed");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -23,7 +23,8 @@ pub(super) struct IssueArgs {
     /// Tenant code, as configured.
     #[arg(long)]
     tenant: String,
-    /// SMART system scopes, e.g. 'system/*.rs' or 'system/Observation.cruds'.
+    /// SMART system scopes, e.g. 'system/*.rs' or 'system/Observation.cruds',
+    /// and delivery scopes, 'ingest/<vendor>' or 'ingest/*'.
     #[arg(long)]
     scope: String,
     /// Who the token is for (shown in logs and the access log).
@@ -61,13 +62,21 @@ fn issue(config: &Config, args: &IssueArgs) -> anyhow::Result<(TokenRecord, Stri
         bail!("tenant '{tenant}' is not configured (configured: {})", tenant_list(config));
     }
     let scopes = Scopes::parse(&args.scope)?;
-    if scopes.resources.is_empty() || scopes.resources.iter().any(|s| s.context != ScopeContext::System) {
-        bail!("a system token needs system scopes only, such as 'system/*.rs'");
+    let only_system = scopes.resources.iter().all(|s| s.context == ScopeContext::System)
+        && scopes.other.iter().all(|s| s.starts_with("ingest/") && s.len() > "ingest/".len());
+    if !only_system || scope_is_empty(&scopes) {
+        bail!(
+            "a system token needs system scopes, such as 'system/*.rs', or ingest scopes, such as 'ingest/pluriform'"
+        );
     }
     if args.ttl == 0 || args.ttl > 366 * 24 * 3600 {
         bail!("--ttl must be between 1 second and a year");
     }
     Ok(new_system_token(tenant, &args.subject, &args.scope, args.ttl))
+}
+
+fn scope_is_empty(scopes: &Scopes) -> bool {
+    scopes.resources.is_empty() && scopes.other.is_empty()
 }
 
 /// A new system token and the record to store for it.

@@ -137,10 +137,14 @@ impl ResourceId {
         if valid { Ok(ResourceId(s.to_owned())) } else { Err(InvalidId(s.to_owned())) }
     }
 
-    /// A new server-assigned id: random, so that it reveals nothing about
-    /// the source record or the client.
+    /// A new server-assigned id: a UUID version 7, 74 random bits after
+    /// the time of its creation in milliseconds. It reveals nothing about
+    /// the source record or the client (only when it was made, which the
+    /// first version's `meta.lastUpdated` says anyway), and ids made one
+    /// after the other sort together, so that a large delivery appends to
+    /// the store's indexes instead of writing all over them.
     pub fn generate() -> Self {
-        ResourceId(uuid::Uuid::new_v4().to_string())
+        ResourceId(uuid::Uuid::now_v7().to_string())
     }
 
     pub fn as_str(&self) -> &str {

@@ -17,7 +17,7 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let started = std::time::Instant::now();
     let limits = state.config().limits;
-    let limit = limits.request_timeout;
+    let limit = if is_delivery(&path) { limits.ingest_timeout } else { limits.request_timeout };
     let query_length = request.uri().query().map_or(0, str::len);
     let response = if query_length > limits.max_query_bytes {
         ApiError::new(
@@ -47,6 +47,15 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
         "request"
     );
     response
+}
+
+/// `/{tenant}/ingest/{vendor}`: a delivery, which has its own time limit.
+fn is_delivery(path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    matches!(
+        (segments.next(), segments.next(), segments.next(), segments.next()),
+        (Some(_), Some("ingest"), Some(_), None)
+    )
 }
 
 /// `30 s`, or `250 ms` for a limit that is not whole seconds.

@@ -7,8 +7,10 @@ pub mod context;
 pub mod error;
 pub mod format;
 mod guard;
+pub mod ingest;
 pub mod interaction;
 pub mod response;
+pub mod spool;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -68,6 +70,11 @@ impl AppState {
         self.inner.store.as_ref()
     }
 
+    /// The store, for work that outlives a borrow (an ingest).
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.inner.store)
+    }
+
     /// The database state of a tenant, read after the caller arrived.
     pub fn freshness(&self) -> &Freshness {
         &self.inner.freshness
@@ -109,8 +116,13 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/fhir/{type}/{id}", get(read).put(update).delete(delete))
         .route("/{tenant}/fhir/{type}/{id}/_history", get(history_instance))
         .route("/{tenant}/fhir/{type}/{id}/_history/{version}", get(vread));
+    // Deliveries have their own size limit, checked while they stream in.
+    let ingest = Router::new()
+        .route("/{tenant}/ingest/{vendor}", post(ingest::ingest_delivery))
+        .layer(DefaultBodyLimit::disable());
     let request_id = HeaderName::from_static("x-request-id");
-    fhir.route("/health", get(|| async { "ok" }))
+    fhir.merge(ingest)
+        .route("/health", get(|| async { "ok" }))
         .fallback(guard::not_found)
         .method_not_allowed_fallback(guard::method_not_allowed)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -63,12 +63,27 @@ impl Progress for Quiet {
     fn finish(&self) {}
 }
 
-/// Ingests one delivery file for `tenant` with `mapping`.
+/// Ingests one delivery file for `tenant` with `mapping`, named after the
+/// file.
 pub async fn ingest_file(
     store: &Arc<dyn Store>,
     mapping: &Arc<Mapping>,
     tenant: &TenantCode,
     path: &Path,
+    progress: &dyn Progress,
+) -> Result<Summary, IngestError> {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    ingest_delivery(store, mapping, tenant, path, &name, progress).await
+}
+
+/// Ingests the delivery in the file at `path` under the name `name` (what
+/// Provenance and rejects call it).
+pub async fn ingest_delivery(
+    store: &Arc<dyn Store>,
+    mapping: &Arc<Mapping>,
+    tenant: &TenantCode,
+    path: &Path,
+    name: &str,
     progress: &dyn Progress,
 ) -> Result<Summary, IngestError> {
     let source = {
@@ -86,8 +101,7 @@ pub async fn ingest_file(
         ))
         .into());
     }
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let stamp = stamp(mapping, &name, &envelope.created)?;
+    let stamp = stamp(mapping, name, &envelope.created)?;
     progress.start(source.items());
 
     let (items, mut incoming) = mpsc::channel::<SourceItem>(CHUNK * 2);

@@ -7,7 +7,8 @@
 //! - [`summary`]: what an ingest did;
 //! - [`source`]: a delivery file, checked whole, record by record;
 //! - [`delivery`]: ingesting a delivery file into the store;
-//! - [`replay`]: trying rejected records again.
+//! - [`replay`]: trying rejected records again;
+//! - [`vendor`]: finding a vendor's mapping.
 //!
 //! The store ([`crate::store::SourceStore`]) applies the pure rules inside
 //! its write transaction.
@@ -20,6 +21,7 @@ pub mod replay;
 pub mod source;
 pub mod source_ref;
 pub mod summary;
+pub mod vendor;
 
-pub use delivery::{IngestError, Progress, Quiet, ingest_file};
+pub use delivery::{IngestError, Progress, Quiet, ingest_delivery, ingest_file};
 pub use summary::Summary;

@@ -45,7 +45,6 @@ pub(crate) const RESOURCE_VERSION: BatchTable = BatchTable {
         ("last_updated", BigInt),
         ("client_id", Text),
         ("category", Text),
-        ("content", Text),
     ],
 };
 
@@ -184,6 +183,11 @@ impl PendingRows {
     pub(crate) fn push(&mut self, row: Vec<SqlValue>) {
         debug_assert_eq!(row.len(), self.table.columns.len(), "a value for every column of {}", self.table.name);
         self.rows.push(row);
+    }
+
+    /// Whether a row of this resource is pending.
+    pub(crate) fn holds(&self, resource_pk: i64) -> bool {
+        self.rows.iter().any(|row| row.first() == Some(&SqlValue::Int(resource_pk)))
     }
 
     /// Forgets the pending rows of a resource (its index is being replaced

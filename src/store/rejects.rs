@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::logic::{Backend, SqlStore};
 use super::row::{Row, SqlValue};
-use super::sql::Sql;
+use super::sql::{Dialect, Sql};
 use super::{Error, ErrorKind, Result};
 use crate::fhir::TenantCode;
 
@@ -43,7 +43,9 @@ pub struct StoredReject {
 /// Rejected records.
 #[async_trait]
 pub trait RejectStore: Send + Sync {
-    /// Keeps rejected records (at `at`, ms).
+    /// Keeps rejected records (at `at`, ms). A record that is kept already,
+    /// open, from the same delivery (the delivery ingested again, or again
+    /// after a crash) is kept once: its field and reason become the new ones.
     async fn keep_rejects(&self, tenant: &TenantCode, rejects: Vec<NewReject>, at: i64) -> Result<()>;
     /// The tenant's rejects, oldest first; only the open ones unless `all`.
     async fn rejects(&self, tenant: &TenantCode, all: bool) -> Result<Vec<StoredReject>>;
@@ -90,8 +92,33 @@ impl<B: Backend> RejectStore for SqlStore<B> {
         if rejects.is_empty() {
             return Ok(());
         }
+        let same_source = match B::DIALECT {
+            Dialect::Sqlite => "source_id IS ?",
+            Dialect::Postgres => "source_id IS NOT DISTINCT FROM ?",
+        };
+        let kept_already = format!(
+            "UPDATE ingest_reject SET field = ?, reason = ? WHERE tenant = ? AND vendor = ? AND kind = ? AND \
+             {same_source} AND delivery = ? AND record = ? AND resolved_at IS NULL"
+        );
         let mut tx = self.backend.begin_write().await?;
         for r in rejects {
+            let update = Sql::statement(
+                B::DIALECT,
+                &kept_already,
+                vec![
+                    r.field.as_str().into(),
+                    r.reason.as_str().into(),
+                    tenant.as_str().into(),
+                    r.vendor.as_str().into(),
+                    r.kind.as_str().into(),
+                    r.source_id.clone().into(),
+                    r.delivery.as_str().into(),
+                    r.record.as_str().into(),
+                ],
+            );
+            if tx.execute(update).await? > 0 {
+                continue;
+            }
             let sql = Sql::statement(
                 B::DIALECT,
                 "INSERT INTO ingest_reject (tenant, vendor, delivery, delivered_at, envelope, kind, source_id, field, \

@@ -66,8 +66,10 @@ impl Sql {
 }
 
 /// The columns of a stored version, in the order `logic.rs` reads them.
-pub(crate) const VERSION_COLUMNS: &str =
-    "r.resource_type, r.id, v.version, v.last_updated, v.change_no, v.client_id, v.category, v.content";
+/// The current version's content is in `resource` only (see
+/// `writer.rs`).
+pub(crate) const VERSION_COLUMNS: &str = "r.resource_type, r.id, v.version, v.last_updated, v.change_no, v.client_id, \
+     v.category, CASE WHEN v.version = r.version THEN r.content ELSE v.content END";
 
 /// The same columns of the current version, from the resource table.
 pub(crate) const CURRENT_COLUMNS: &str =

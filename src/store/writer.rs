@@ -1,6 +1,11 @@
 //! Writing versions inside one transaction: the current row, the version
 //! and index rows (batched until the end of the transaction), and the
 //! client and category of each version.
+//!
+//! A version's JSON is stored once: the current version's in `resource`,
+//! every earlier one's in `resource_version`. The version row of the
+//! current version has no content; when a newer version replaces it, its
+//! content moves there ([`VersionWriter::keep_superseded`]).
 
 use std::collections::HashMap;
 
@@ -157,10 +162,10 @@ impl VersionWriter<'_> {
         if self.new_resources.is_empty() {
             return Ok(());
         }
-        let new = std::mem::take(&mut self.new_resources);
+        let mut new = std::mem::take(&mut self.new_resources);
         self.new_by_key.clear();
         let mut rows = PendingRows::new(&batch::NEW_RESOURCE);
-        for r in &new {
+        for r in &mut new {
             rows.push(vec![
                 self.tenant.as_str().into(),
                 r.resource_type.as_str().into(),
@@ -171,8 +176,8 @@ impl VersionWriter<'_> {
                 false.into(),
                 r.client.clone().into(),
                 r.category.code().into(),
-                r.content_hash.clone().into(),
-                r.content.clone().into(),
+                std::mem::take(&mut r.content_hash).into(),
+                std::mem::take(&mut r.content).into(),
             ]);
         }
         let mut keys: HashMap<(String, String), i64> = HashMap::with_capacity(new.len());
@@ -185,7 +190,7 @@ impl VersionWriter<'_> {
         for r in new {
             let key = (r.resource_type.as_str().to_owned(), r.id.as_str().to_owned());
             let pk = *keys.get(&key).ok_or_else(|| Error::new(ErrorKind::Internal, "an insert returned no key"))?;
-            self.insert_version(pk, VersionId(1), r.change, r.last_updated, r.client, r.category, Some(r.content));
+            self.insert_version(pk, VersionId(1), r.change, r.last_updated, r.client, r.category);
             self.insert_index(pk, r.resource_type, &r.index);
         }
         Ok(())
@@ -314,6 +319,7 @@ impl VersionWriter<'_> {
         let client_text = client.as_ref().map(|c| c.as_str().to_owned());
         let pk = match &current {
             Some(current) => {
+                self.keep_superseded(current).await?;
                 let sql = self.sql(
                     "UPDATE resource SET version = ?, change_no = ?, last_updated = ?, deleted = FALSE, client_id = ?, \
                      category = ?, content_hash = ?, content = ? WHERE pk = ?",
@@ -353,7 +359,7 @@ impl VersionWriter<'_> {
                 rows.first().ok_or_else(|| Error::new(ErrorKind::Internal, "insert returned no key"))?.int(0)?
             }
         };
-        self.insert_version(pk, version, change, last_updated, client_text, category, Some(content.clone()));
+        self.insert_version(pk, version, change, last_updated, client_text, category);
         self.insert_index(pk, resource_type, &index);
         Ok(StoredResource {
             resource_type,
@@ -375,6 +381,7 @@ impl VersionWriter<'_> {
         change: ChangeNumber,
     ) -> Result<StoredResource> {
         let previous = self.reread(resource_type, id).await?;
+        self.keep_superseded(&current).await?;
         let version = VersionId(current.version + 1);
         let last_updated = self.at.timestamp_millis();
         let sql = self.sql(
@@ -385,11 +392,12 @@ impl VersionWriter<'_> {
         self.tx.execute(sql).await?;
         self.clear_index(current.pk).await?;
         let client_text = previous.client.as_ref().map(|c| c.as_str().to_owned());
-        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category, None);
+        self.insert_version(current.pk, version, change, last_updated, client_text, previous.category);
         Ok(StoredResource { version, last_updated, change, content: None, ..previous })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The version row of a new current version: without content, which
+    /// is in `resource` for as long as the version is current.
     fn insert_version(
         &mut self,
         pk: i64,
@@ -398,7 +406,6 @@ impl VersionWriter<'_> {
         last_updated: i64,
         client: Option<String>,
         category: DataCategory,
-        content: Option<String>,
     ) {
         self.pending.versions.push(vec![
             pk.into(),
@@ -408,8 +415,27 @@ impl VersionWriter<'_> {
             last_updated.into(),
             client.into(),
             category.code().into(),
-            content.into(),
         ]);
+    }
+
+    /// Moves the content of a version that is about to be replaced from
+    /// `resource` into its version row, which history reads from then on.
+    /// Its version row may still be pending (written earlier in this
+    /// transaction): the pending rows go first.
+    async fn keep_superseded(&mut self, current: &Current) -> Result<()> {
+        if current.deleted {
+            return Ok(());
+        }
+        if self.pending.versions.holds(current.pk) {
+            self.pending.versions.flush(self.tx, self.dialect).await?;
+        }
+        let sql = self.sql(
+            "UPDATE resource_version SET content = (SELECT content FROM resource WHERE pk = ?) \
+             WHERE resource_pk = ? AND version = ?",
+            vec![current.pk.into(), current.pk.into(), current.version.into()],
+        );
+        self.tx.execute(sql).await?;
+        Ok(())
     }
 
     /// Writes the pending version and index rows.

@@ -361,6 +361,10 @@ async fn a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed(db: D
         ("zorgdorp", "zorgdorp-1.json", "reading", Some("R-5"), "kind")
     );
     assert!(r.reason.contains("`temperature` is not one of the known codes"), "{}", r.reason);
+    // The same delivery again (or again after a crash): each reject kept once.
+    assert_eq!(ingest(&server.store, &mapping, &file).await.rejected, 3);
+    let numbers = |rejects: &[zorgpoort::store::StoredReject]| rejects.iter().map(|r| r.number).collect::<Vec<_>>();
+    assert_eq!(numbers(&server.store.rejects(&tenant(), true).await.unwrap()), numbers(&open));
 
     // Without a mapping of its vendor here, a replay leaves them open.
     let none = ingest::replay::replay(&server.store, &[], &tenant(), open.clone()).await.unwrap();

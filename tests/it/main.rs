@@ -3,6 +3,7 @@
 //!
 //! - `store`: the store conformance suite, on the `Store` trait directly.
 //! - `cache`: caches never outlive a change made anywhere; shared snapshots.
+//! - `crash`: a gateway killed (SIGKILL) in the middle of an ingest; the delivery again completes it.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
 //! - `search`: every supported parameter and prefix, matching and not.
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
@@ -11,6 +12,7 @@
 //! - `ingest`: delivery files into the store and back out through the API.
 //! - `ingest_mep`: MijnEigenPlan events linked to their client through
 //!   their account: held, attached, moved, removed with the client.
+//! - `ingest_http`: deliveries over HTTP: scope, size and time limits, the spool.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
@@ -24,10 +26,12 @@ mod common;
 
 mod cache;
 mod conformance;
+mod crash;
 mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_http;
 mod ingest_mep;
 mod ingest_samples;
 mod mapping;

@@ -11,12 +11,12 @@ use crate::common::{Db, TENANT, TestDb, expect_outcome, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_zorgpoort");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A `zorgpoort` command with a clean environment of our own.
-fn zorgpoort(database_url: &str, port: u16, dir: &std::path::Path) -> Command {
+pub(crate) fn zorgpoort(database_url: &str, port: u16, dir: &std::path::Path) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(dir)
@@ -31,7 +31,7 @@ fn zorgpoort(database_url: &str, port: u16, dir: &std::path::Path) -> Command {
 
 /// A child process that is killed when the test ends before it does (a
 /// failed assertion), so that no server outlives its test.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -55,7 +55,7 @@ impl std::ops::DerefMut for Running {
     }
 }
 
-async fn wait_until_up(port: u16, child: &mut Child) {
+pub(crate) async fn wait_until_up(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = reqwest::Client::new();
     loop {

@@ -239,7 +239,49 @@ async fn a_resource_written_twice_in_one_write_is_indexed_once(db: Db) {
     assert_eq!(search(store.as_ref(), ResourceType::Observation, &height, &everyone).await.0, 0);
 }
 
+/// Every version reads back as it was written, and each version's JSON is
+/// stored once: the current one in the resource row, the earlier ones in
+/// their version rows, also when a version is replaced within the write
+/// that made it.
+async fn every_version_keeps_its_own_content_stored_once(db: Db) {
+    let db = TestDb::new(db).await;
+    let store = db.open().await;
+    let patient = ResourceId::generate();
+    let (id, create_op) = create(observation(&patient, 1));
+    let update = |day: u32| {
+        let mut resource = observation(&patient, day);
+        resource["id"] = json!(id.as_str());
+        WriteOp::Update {
+            resource: store::prepare(ResourceType::Observation, id.clone(), resource).unwrap(),
+            if_match: None,
+        }
+    };
+    write(store.as_ref(), vec![create_op, update(2)]).await.unwrap();
+    write(store.as_ref(), vec![update(3)]).await.unwrap();
+    write(store.as_ref(), vec![WriteOp::Delete { resource_type: ResourceType::Observation, id: id.clone() }])
+        .await
+        .unwrap();
+    write(store.as_ref(), vec![update(5)]).await.unwrap();
+
+    let day_of = |content: Option<String>| -> Option<String> {
+        content.map(|c| serde_json::from_str::<Value>(&c).unwrap()["effectiveDateTime"].as_str().unwrap().to_owned())
+    };
+    let mut days = Vec::new();
+    for version in 1..=5 {
+        let stored = store.vread(&tenant(), ResourceType::Observation, &id, VersionId(version)).await.unwrap();
+        days.push(day_of(stored.content));
+    }
+    let expected = |day: &str| Some(format!("2024-03-{day}T10:00:00+01:00"));
+    assert_eq!(days, vec![expected("01"), expected("02"), expected("03"), None, expected("05")]);
+    let history = store.history(&tenant(), ResourceType::Observation, &id, 10, 0).await.unwrap();
+    let history_days: Vec<_> = history.versions.into_iter().map(|v| day_of(v.content)).collect();
+    assert_eq!(history_days, days.into_iter().rev().collect::<Vec<_>>());
+    let kept_in_versions = db.count("SELECT count(*) FROM resource_version WHERE content IS NOT NULL").await;
+    assert_eq!(kept_in_versions, 3, "versions 1 to 3 in their rows, 4 is a deletion, 5 is in the resource row");
+}
+
 crate::on_both_databases!(
+    every_version_keeps_its_own_content_stored_once,
     versions_and_change_numbers,
     a_failed_write_leaves_nothing,
     binaries_follow_their_document,

@@ -56,6 +56,34 @@ impl TestDb {
     pub async fn open(&self) -> Arc<dyn Store> {
         store::open(&self.url).await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
     }
+
+    /// The rows of a query of one text column, in the order given, as the
+    /// database itself answers them.
+    pub async fn texts(&self, query: &str) -> Vec<String> {
+        use sqlx::Connection;
+        let query = sqlx::AssertSqlSafe(query.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            sqlx::query_scalar(query).fetch_all(&mut conn).await.expect("query")
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            sqlx::query_scalar(query).fetch_all(&mut conn).await.expect("query")
+        }
+    }
+
+    /// A number the database itself answers (`SELECT count(*) ...`), for
+    /// what the store's interface does not show: how it keeps its data.
+    pub async fn count(&self, query: &str) -> i64 {
+        use sqlx::Connection;
+        let query = sqlx::AssertSqlSafe(query.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            sqlx::query_scalar(query).fetch_one(&mut conn).await.expect("count")
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            sqlx::query_scalar(query).fetch_one(&mut conn).await.expect("count")
+        }
+    }
 }
 
 async fn fresh_schema() -> String {
@@ -103,6 +131,7 @@ pub fn test_config(database_url: &str) -> Config {
         .map(|code| Tenant { code: TenantCode::parse(code).unwrap(), name: code.to_string() })
         .collect();
     config.cors_origins = vec!["https://app.example.nl".into()];
+    config.mappings_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
     config
 }
 

@@ -1,0 +1,159 @@
+//! Crash safety: a gateway killed (SIGKILL) in the middle of a large
+//! ingest leaves the store consistent, and the same delivery sent again
+//! completes it with nothing lost or doubled.
+//!
+//! The gateway is a child process (`zorgpoort serve`) that receives the
+//! delivery over HTTP; it is killed at a random point of the ingest,
+//! several times, each time continuing from what the last one left. The
+//! points come from a seed that is printed (`ZORGPOORT_CRASH_SEED=<seed>`
+//! repeats a run). The end state is compared with the same delivery
+//! ingested once, without crashes, into a fresh database of the same kind.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::{Rng as _, SeedableRng as _};
+use zorgpoort::fhir::TenantCode;
+use zorgpoort::ingest::{self, Quiet};
+use zorgpoort::mapping::spec::Mapping;
+
+use crate::common::{Db, TENANT, TestDb};
+use crate::processes::{Running, free_port, wait_until_up, zorgpoort};
+
+const CLIENTS: usize = 30;
+const KILLS: usize = 3;
+
+fn seed() -> u64 {
+    match std::env::var("ZORGPOORT_CRASH_SEED") {
+        Ok(seed) => seed.parse().expect("ZORGPOORT_CRASH_SEED is a number"),
+        Err(_) => rand::random(),
+    }
+}
+
+/// What the store holds, in numbers that a lost or doubled write would
+/// change: per resource type the current resources and the sum of their
+/// versions; every version row; source records per state; part
+/// identities; open rejects.
+async fn fingerprint(db: &TestDb) -> Vec<String> {
+    let mut lines = db
+        .texts(
+            "SELECT resource_type || ' ' || count(*) || ' resources, versions ' || sum(version) FROM resource \
+             WHERE NOT deleted GROUP BY resource_type ORDER BY resource_type",
+        )
+        .await;
+    lines.extend(db.texts("SELECT 'version rows ' || count(*) FROM resource_version").await);
+    lines.extend(
+        db.texts("SELECT 'source ' || state || ' ' || count(*) FROM source_record GROUP BY state ORDER BY state").await,
+    );
+    lines.extend(db.texts("SELECT 'identities ' || count(*) FROM source_identity").await);
+    lines.extend(db.texts("SELECT 'open rejects ' || count(*) FROM ingest_reject WHERE resolved_at IS NULL").await);
+    lines
+}
+
+async fn a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing(db: Db) {
+    let seed = seed();
+    eprintln!("crash test on {db:?}: seed {seed} (ZORGPOORT_CRASH_SEED={seed} repeats it)");
+    let mut random = rand::rngs::StdRng::seed_from_u64(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let delivery = dir.path().join("pluriform-crash.json");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&delivery).unwrap());
+    zorgpoort::demo::write_pluriform_delivery(&mut out, TENANT, CLIENTS, 20261124, "2026-11-24T06:00:00+01:00")
+        .unwrap();
+    std::io::Write::flush(&mut out).unwrap();
+    drop(out);
+    let body = std::fs::read(&delivery).unwrap();
+
+    // The same delivery, once and whole, in a database of its own.
+    let reference = TestDb::new(db).await;
+    let mapping = Arc::new(Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/pluriform")).unwrap());
+    let tenant = TenantCode::parse(TENANT).unwrap();
+    let whole = ingest::ingest_file(&reference.open().await, &mapping, &tenant, &delivery, &Quiet).await.unwrap();
+    assert!(whole.records > 3000 && whole.rejected == 0, "{whole:?}");
+    let expected = fingerprint(&reference).await;
+
+    let crashed = TestDb::new(db).await;
+    let store = crashed.open().await;
+    let token = {
+        let (record, token) =
+            zorgpoort::cli::token::new_system_token(tenant.clone(), "vendor", "ingest/pluriform", 3600);
+        store.insert_token(&record).await.unwrap();
+        token
+    };
+    let records_total = whole.records as i64 - whole.containers as i64;
+    let mut killed_in_the_middle = 0;
+    for round in 1..=KILLS {
+        // The point: once the store holds a random number of the records
+        // still to come (a chunk of 500 commits at a time), and a random
+        // moment later, inside the next chunk's transaction or between two.
+        let before = crashed.count("SELECT count(*) FROM source_record").await;
+        if before >= records_total {
+            break;
+        }
+        let target = random.random_range(before..records_total);
+        let then = Duration::from_millis(random.random_range(0..400));
+        let mut gateway = start_gateway(&crashed, dir.path()).await;
+        let post = tokio::spawn(deliver(gateway.port, token.clone(), body.clone()));
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while crashed.count("SELECT count(*) FROM source_record").await < target && !post.is_finished() {
+            assert!(Instant::now() < deadline, "the ingest made no progress (seed {seed})");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(then).await;
+        gateway.process.0.kill().unwrap(); // SIGKILL
+        gateway.process.0.wait().unwrap();
+        let answered = post.await.unwrap() == Some(200);
+        let written = crashed.count("SELECT count(*) FROM source_record").await;
+        eprintln!(
+            "round {round}: killed {} ms after {target} records; {written} of {records_total} source records \
+             written{}",
+            then.as_millis(),
+            if answered { " (the ingest had finished)" } else { "" }
+        );
+        if !answered && written < records_total {
+            killed_in_the_middle += 1;
+        }
+    }
+    assert!(killed_in_the_middle > 0, "no round killed the gateway in the middle of the ingest (seed {seed})");
+
+    // Started again, the gateway takes the same delivery and completes it.
+    let mut gateway = start_gateway(&crashed, dir.path()).await;
+    assert_eq!(deliver(gateway.port, token, body).await, Some(200), "seed {seed}");
+    gateway.process.0.kill().unwrap();
+    gateway.process.0.wait().unwrap();
+
+    assert_eq!(fingerprint(&crashed).await, expected, "seed {seed}");
+    let once_more = ingest::ingest_file(&store, &mapping, &tenant, &delivery, &Quiet).await.unwrap();
+    assert_eq!((once_more.created, once_more.updated, once_more.versions), (0, 0, 0), "seed {seed}: {once_more:?}");
+}
+
+struct Gateway {
+    process: Running,
+    port: u16,
+}
+
+async fn start_gateway(db: &TestDb, dir: &Path) -> Gateway {
+    let port = free_port();
+    let mut process = Running(
+        zorgpoort(&db.url, port, dir)
+            .env("ZORGPOORT_MAPPINGS", Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings"))
+            .env("ZORGPOORT_SPOOL_DIR", dir.join("spool"))
+            .arg("serve")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until_up(port, &mut process).await;
+    Gateway { process, port }
+}
+
+/// Posts the delivery; the status, or `None` when the gateway died first.
+async fn deliver(port: u16, token: String, body: Vec<u8>) -> Option<u16> {
+    let url = format!("http://127.0.0.1:{port}/{TENANT}/ingest/pluriform?name=pluriform-crash.json");
+    let client = reqwest::Client::new();
+    let sent = client.post(url).bearer_auth(token).body(body).timeout(Duration::from_secs(600)).send().await;
+    sent.ok().map(|response| response.status().as_u16())
+}
+
+crate::on_both_databases!(a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing);
