@@ -377,7 +377,38 @@ async fn an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it(db: Db) {
     assert_eq!(found["valueString"], "geel");
 }
 
+/// Over HTTP the spool file is the delivery: `$received` is when the
+/// gateway received it. Sent again (received later), it writes nothing.
+async fn events_over_http_are_ingested_like_the_cli(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "ingest/pluriform ingest/mijneigenplan").await;
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vendor-samples");
+    let post = |vendor: &'static str, file: &'static str| {
+        let url = format!("{}/{TENANT}/ingest/{vendor}?name={file}", server.origin);
+        let body = std::fs::read(samples.join(file)).unwrap();
+        let request = server.client.post(url).bearer_auth(&token).body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), reqwest::StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    post("pluriform", "pluriform-pameijer.json").await;
+    let summary = |answer: &Value| -> Vec<u64> {
+        ["records", "created", "unchanged", "held", "rejected", "versions"]
+            .iter()
+            .map(|k| answer["summary"][k].as_u64().unwrap_or_else(|| panic!("{k}: {answer}")))
+            .collect()
+    };
+    let first = post("mijneigenplan", "mep-pameijer.ndjson").await;
+    assert_eq!(summary(&first)[..5], [21, 17, 2, 1, 1], "{first}");
+    let again = post("mijneigenplan", "mep-pameijer.ndjson").await;
+    // Everything the same again, the held emotion too (still held, unseen).
+    assert_eq!(summary(&again), [21, 0, 20, 0, 1, 0], "{again}");
+}
+
 crate::on_both_databases!(
+    events_over_http_are_ingested_like_the_cli,
     an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it,
     events_follow_their_account_in_order_and_once,
     unlinked_accounts_are_held_unseen_then_attached,
