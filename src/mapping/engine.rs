@@ -33,6 +33,9 @@ pub struct MappedRecord {
     pub amends: Option<String>,
     /// Other records take their client through this one.
     pub links: bool,
+    /// The kind this one takes its client through (`linked(kind)`), also
+    /// for a tombstone that does not say its client.
+    pub linked_through: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -188,6 +191,7 @@ impl Mapping {
                 action,
                 amends,
                 links: kind.links,
+                linked_through: kind.linked_through.clone(),
                 warnings: notes.into_inner(),
             }),
             Err(error) => reject(Some(source_id), error),

@@ -88,6 +88,9 @@ pub struct RecordKind {
     /// Other records take their client through this kind (`linked(kind)`
     /// in their `client`): when one of these changes, they follow.
     pub links: bool,
+    /// The kind this one takes its client through (`linked(kind)` in its
+    /// `client`).
+    pub linked_through: Option<String>,
     pub resources: Vec<ResourceRule>,
 }
 
@@ -340,16 +343,19 @@ impl Mapping {
                 skip: optional("skip", &record.skip)?,
                 amends: optional("amends", &record.amends)?,
                 links: false,
+                linked_through: None,
                 resources,
             });
         }
-        // The kinds other records take their client through.
-        let linked: Vec<String> = records
-            .iter()
-            .filter_map(|r| r.client.as_ref())
-            .flat_map(|e| e.filters.iter().filter(|f| f.name == "linked"))
-            .filter_map(|f| f.args.first().map(expr::Arg::as_text))
-            .collect();
+        // The kinds records take their client through.
+        for record in &mut records {
+            record.linked_through = record
+                .client
+                .as_ref()
+                .and_then(|e| e.filters.iter().find(|f| f.name == "linked"))
+                .and_then(|f| f.args.first().map(expr::Arg::as_text));
+        }
+        let linked: Vec<String> = records.iter().filter_map(|r| r.linked_through.clone()).collect();
         for record in &mut records {
             record.links = linked.contains(&record.kind);
         }

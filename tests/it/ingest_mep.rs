@@ -288,12 +288,19 @@ async fn a_relinked_account_moves_its_data(db: Db) {
     assert_eq!((s.mep_counts(&p1).await, s.mep_counts(&p2).await), ([1, 1, 1], [0, 0, 0]));
     let before = s.mep_record("Observation", "emotie", "e-2").await.unwrap();
 
+    // A tombstone that does not name its account still removes the activity
+    // for good: a move does not bring it back.
+    let gone =
+        json!({"event": "activiteit_verwijderd", "event_id": "e-10", "tijd": T + 45_000, "activiteit_id": "act-1"});
+    assert_eq!(s.events(&[gone]).await.deleted, 1);
+    assert_eq!(s.mep_counts(&p1).await, [1, 1, 0]);
+
     // An older account event changes nothing; a newer one moves everything.
     let stale = s.events(&[account("e-6", -5, "u-1", json!("100235"))]).await;
     assert_eq!((stale.stale, stale.versions), (1, 0), "{stale:?}");
     let moved = s.events(&[account("e-7", 50, "u-1", json!("100235"))]).await;
     assert_eq!(counts(&moved), [0, 1, 0, 0, 0, 0, 0, 0, 0], "{moved:?}");
-    assert_eq!((s.mep_counts(&p1).await, s.mep_counts(&p2).await), ([0, 0, 0], [1, 1, 1]));
+    assert_eq!((s.mep_counts(&p1).await, s.mep_counts(&p2).await), ([0, 0, 0], [1, 1, 0]));
     let after = s.mep_record("Observation", "emotie", "e-2").await.unwrap();
     assert_eq!(after["id"], before["id"], "the same resource, moved");
     assert_eq!(after["subject"]["reference"], format!("Patient/{p2}"));
@@ -307,7 +314,7 @@ async fn a_relinked_account_moves_its_data(db: Db) {
     assert_eq!(s.get(&format!("Observation/{id}")).await.0, 410);
     // Linked again: back, under the same id.
     s.events(&[account("e-9", 70, "u-1", json!("100234"))]).await;
-    assert_eq!((s.mep_counts(&p1).await, s.mep_counts(&p2).await), ([1, 1, 1], [0, 0, 0]));
+    assert_eq!((s.mep_counts(&p1).await, s.mep_counts(&p2).await), ([1, 1, 0], [0, 0, 0]));
     assert_eq!(s.mep_record("Observation", "emotie", "e-2").await.unwrap()["id"], id.as_str());
 }
 
