@@ -19,7 +19,7 @@
 //! compartment cascade) and forgets the records linked to it, so that a
 //! later link elsewhere does not bring them back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -57,6 +57,8 @@ pub(super) struct LinkCache {
     clients: HashMap<RecordKey, Option<String>>,
     /// Clients by source id, whichever vendor delivered them.
     patients: HashMap<String, Option<Client>>,
+    /// The kinds of the records amendments name (read when first needed).
+    amended_kinds: Option<HashSet<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,14 +101,17 @@ impl SourceWriter<'_> {
         let amends = record.linking.amends.clone();
         match change {
             SourceChange::Write { resources, .. } => {
-                self.keep_linked(record, &resources).await?;
                 let Some(target) = amends else {
-                    let placed = self.place(&key).await?;
+                    let kept =
+                        Kept { link: record.linking.via.clone(), changed_at: record.changed_at, held: true, resources };
+                    let placed = self.place_kept(&key, kept, Some(record)).await?;
                     if matches!(placed.result, SourceResult::Failed { .. } | SourceResult::ClientDeleted) {
                         self.forget_linked(&key).await?;
                     }
                     return Ok(placed);
                 };
+                self.keep_linked(record, &resources, false).await?;
+                self.links.amended_kinds.get_or_insert_with(HashSet::new).insert(target.0.clone());
                 let mut placed = self.place(&target).await?;
                 placed.result = match placed.result {
                     SourceResult::Held => SourceResult::Held,
@@ -190,12 +195,32 @@ impl SourceWriter<'_> {
     /// it while its link names no client. `Unchanged` with no versions for
     /// a record not kept.
     pub(super) async fn place(&mut self, key: &RecordKey) -> Result<SourceRecordWritten> {
-        let Some(kept) = self.kept(key).await? else { return Ok(written(SourceResult::Unchanged, 0, Vec::new())) };
+        match self.kept(key).await? {
+            Some(kept) => self.place_kept(key, kept, None).await,
+            None => Ok(written(SourceResult::Unchanged, 0, Vec::new())),
+        }
+    }
+
+    /// [`Self::place`] for a record as kept; `new`: a record just delivered,
+    /// whose row is written here (none when its client is deleted).
+    async fn place_kept(
+        &mut self,
+        key: &RecordKey,
+        kept: Kept,
+        new: Option<&SourceRecordWrite>,
+    ) -> Result<SourceRecordWritten> {
         let identities = self.identities(&key.0, &key.1).await?;
-        let patient = match self.resolve(kept.link.as_ref()).await? {
+        let resolved = self.resolve(kept.link.as_ref()).await?;
+        let held = matches!(resolved, Resolved::Unlinked);
+        match (new, &resolved) {
+            (_, Resolved::ClientDeleted) => {}
+            (Some(record), _) => self.keep_linked(record, &kept.resources, held).await?,
+            (None, _) if held && !kept.held => self.set_held(key, true).await?,
+            (None, _) => {}
+        }
+        let patient = match resolved {
             Resolved::Unlinked => {
                 let versions = self.delete_parts(&identities).await?;
-                self.set_held(key, true).await?;
                 return Ok(written(SourceResult::Held, versions, Vec::new()));
             }
             Resolved::ClientDeleted => {
@@ -206,7 +231,10 @@ impl SourceWriter<'_> {
             Resolved::Direct => None,
         };
         let mut resources = kept.resources;
-        let mut warnings = apply_amendments(&mut resources, kept.changed_at, &self.amendments_of(key).await?);
+        let mut warnings = Vec::new();
+        if self.is_amended(&key.0).await? {
+            warnings = apply_amendments(&mut resources, kept.changed_at, &self.amendments_of(key).await?);
+        }
         if let Some(patient) = &patient {
             for resource in &mut resources {
                 replace_linked(&mut resource.resource, patient);
@@ -222,7 +250,7 @@ impl SourceWriter<'_> {
         };
         let mut placed = self.write_parts(&record, resources, identities).await?;
         placed.warnings.splice(0..0, warnings.drain(..));
-        if kept.held && !matches!(placed.result, SourceResult::Failed { .. }) {
+        if new.is_none() && kept.held && !matches!(placed.result, SourceResult::Failed { .. }) {
             self.set_held(key, false).await?;
         }
         Ok(placed)
@@ -301,6 +329,24 @@ impl SourceWriter<'_> {
         Ok(self.kept(key).await?.is_some())
     }
 
+    /// Whether records of `kind` have amendments (read once a transaction).
+    async fn is_amended(&mut self, kind: &str) -> Result<bool> {
+        if self.links.amended_kinds.is_none() {
+            let sql = self.sql(
+                "SELECT DISTINCT amends_kind FROM source_linked \
+                 WHERE tenant = ? AND vendor = ? AND amends_kind IS NOT NULL",
+                vec![self.tenant.as_str().into(), self.delivery.vendor.as_str().into()],
+            );
+            let rows = self.versions.tx().fetch_all(sql).await?;
+            let mut kinds = HashSet::new();
+            for row in &rows {
+                kinds.insert(row.text(0)?.to_owned());
+            }
+            self.links.amended_kinds = Some(kinds);
+        }
+        Ok(self.links.amended_kinds.as_ref().is_some_and(|kinds| kinds.contains(kind)))
+    }
+
     /// The kept amendments of a record.
     async fn amendments_of(&mut self, key: &RecordKey) -> Result<Vec<Amendment>> {
         let sql = self.sql(
@@ -320,8 +366,13 @@ impl SourceWriter<'_> {
         Ok(amendments)
     }
 
-    /// Keeps a record as mapped (held until placed).
-    async fn keep_linked(&mut self, record: &SourceRecordWrite, resources: &[MappedResource]) -> Result<()> {
+    /// Keeps a record as mapped, held or not.
+    async fn keep_linked(
+        &mut self,
+        record: &SourceRecordWrite,
+        resources: &[MappedResource],
+        held: bool,
+    ) -> Result<()> {
         let (link_kind, link_id) = record.linking.via.clone().unwrap_or_default();
         let (amends_kind, amends_id) = record.linking.amends.clone().unzip();
         let mut binds = self.key(&record.kind, &record.source_id);
@@ -331,7 +382,7 @@ impl SourceWriter<'_> {
             amends_kind.into(),
             amends_id.into(),
             record.changed_at.into(),
-            true.into(),
+            held.into(),
             to_json(resources).into(),
             self.delivery.name.as_str().into(),
             self.delivery.created.as_str().into(),
@@ -343,7 +394,8 @@ impl SourceWriter<'_> {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (tenant, vendor, kind, source_id) DO UPDATE SET link_kind = excluded.link_kind, \
              link_id = excluded.link_id, amends_kind = excluded.amends_kind, amends_id = excluded.amends_id, \
-             changed_at = excluded.changed_at, resources = excluded.resources, delivery = excluded.delivery, \
+             changed_at = excluded.changed_at, held = excluded.held, resources = excluded.resources, \
+             delivery = excluded.delivery, \
              delivery_made = excluded.delivery_made, mapping_version = excluded.mapping_version",
             binds,
         );
