@@ -13,7 +13,7 @@
 //! - the record it links through changes ([`SourceWriter::relink`]): it
 //!   moves to the newly linked client, or is held again;
 //! - its client arrives in a later delivery of any vendor
-//!   ([`SourceStore::attach_waiting`], after every ingest).
+//!   ([`super::attach`], after every ingest).
 //!
 //! A client tombstone deletes what is written under the client (the
 //! compartment cascade) and forgets the records linked to it, so that a
@@ -21,34 +21,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::{
     Identity, RecordKey, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceWriter, written,
 };
-use crate::fhir::datetime::parse_range;
-use crate::fhir::{ResourceId, ResourceType, TenantCode};
+use crate::fhir::{ResourceId, ResourceType};
 use crate::ingest::amend::{Amendment, apply_amendments};
 use crate::ingest::order::Condition;
-use crate::ingest::provenance::DeliveryStamp;
 use crate::ingest::source_ref::replace_linked;
 use crate::mapping::engine::MappedResource;
-use crate::store::logic::{Backend, SqlStore};
-use crate::store::sql::Sql;
-use crate::store::writer::{VersionWriter, take_changes};
 use crate::store::{Error, ErrorKind, Result};
-
-/// What [`SourceStore::attach_waiting`] did.
-///
-/// [`SourceStore::attach_waiting`]: super::SourceStore::attach_waiting
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Attached {
-    /// Held records written under their client.
-    pub records: u64,
-    /// New resource versions written (Provenance included).
-    pub versions: u64,
-}
 
 /// What one transaction knows of links and clients.
 #[derive(Debug, Default)]
@@ -412,7 +395,7 @@ impl SourceWriter<'_> {
         self.versions.tx().execute(sql).await.map(drop)
     }
 
-    async fn forget_linked(&mut self, key: &RecordKey) -> Result<()> {
+    pub(super) async fn forget_linked(&mut self, key: &RecordKey) -> Result<()> {
         let sql = self.sql(
             "DELETE FROM source_linked WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ?",
             self.key(&key.0, &key.1),
@@ -432,80 +415,6 @@ impl SourceWriter<'_> {
         self.versions.tx().execute(sql).await?;
         self.links.patients.remove(client);
         Ok(())
-    }
-}
-
-impl<B: Backend> SqlStore<B> {
-    /// [`super::SourceStore::attach_waiting`].
-    pub(super) async fn attach_held(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached> {
-        let dialect = B::DIALECT;
-        let mut tx = self.backend.begin_write().await?;
-        let mut last = take_changes(tx.as_mut(), dialect, tenant, 0).await?;
-        let sql = Sql::statement(
-            dialect,
-            "SELECT l.vendor, l.delivery, l.delivery_made, l.mapping_version, l.kind, l.source_id \
-             FROM source_linked l JOIN source_record a ON a.tenant = l.tenant AND a.vendor = l.vendor \
-             AND a.kind = l.link_kind AND a.source_id = l.link_id AND a.state = 'written' \
-             JOIN source_identity i ON i.tenant = l.tenant AND i.source_id = a.client_source AND i.part = '' \
-             AND i.resource_type = 'Patient' \
-             WHERE l.tenant = ? AND l.held = TRUE AND l.amends_kind IS NULL \
-             ORDER BY l.vendor, l.delivery, l.delivery_made, l.mapping_version, l.kind, l.source_id",
-            vec![tenant.as_str().into()],
-        );
-        let rows = tx.fetch_all(sql).await?;
-        // Per delivery the records came in: written as that delivery.
-        let mut groups: Vec<(DeliveryStamp, Vec<RecordKey>)> = Vec::new();
-        for row in &rows {
-            let (vendor, name, made, version) = (row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?);
-            let key = (row.text(4)?.to_owned(), row.text(5)?.to_owned());
-            match groups.last_mut() {
-                Some((stamp, keys))
-                    if stamp.vendor == vendor
-                        && stamp.name == name
-                        && stamp.created == made
-                        && stamp.mapping_version == version =>
-                {
-                    keys.push(key);
-                }
-                _ => {
-                    let created_at = parse_range(made).map(|r| r.low).unwrap_or_default();
-                    let stamp = DeliveryStamp {
-                        vendor: vendor.to_owned(),
-                        mapping_version: version.to_owned(),
-                        name: name.to_owned(),
-                        created: made.to_owned(),
-                        created_at,
-                        replay: false,
-                    };
-                    groups.push((stamp, vec![key]));
-                }
-            }
-        }
-        let mut attached = Attached::default();
-        for (stamp, keys) in &groups {
-            let versions = VersionWriter::new(tx.as_mut(), dialect, tenant, at);
-            let mut writer = SourceWriter::new(versions, dialect, tenant, stamp, at, last, false);
-            for key in keys {
-                let placed = writer.place(key).await?;
-                attached.versions += u64::from(placed.versions);
-                match placed.result {
-                    SourceResult::Created | SourceResult::Updated | SourceResult::Unchanged => attached.records += 1,
-                    SourceResult::ClientDeleted => writer.forget_linked(key).await?,
-                    _ => {}
-                }
-            }
-            writer.flush_sources().await?;
-            writer.versions.flush().await?;
-            last = writer.last_change;
-        }
-        tx.execute(Sql::statement(
-            dialect,
-            "UPDATE tenant SET last_change = ? WHERE code = ?",
-            vec![last.into(), tenant.as_str().into()],
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(attached)
     }
 }
 

@@ -7,8 +7,10 @@
 //! file brings them the stored state and writes what they decide:
 //! [`known`] holds what a chunk knows of its records, [`removal`] takes
 //! resources away, [`linked`] writes records whose client comes through
-//! another record, or that amend another record.
+//! another record, or that amend another record, and [`attach`] those
+//! that waited for a client that has arrived.
 
+mod attach;
 mod known;
 mod linked;
 mod removal;
@@ -125,7 +127,7 @@ pub trait SourceStore: Send + Sync {
     async fn attach_waiting(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached>;
 }
 
-pub use linked::Attached;
+pub use attach::Attached;
 
 /// The suffix of the part under which a part's Provenance is kept.
 const PROVENANCE: &str = "@provenance";
