@@ -52,6 +52,10 @@ pub async fn replay(
             }
         }
     }
+    // A replayed client brings the records held for it.
+    let attached = store.attach_waiting(tenant, chrono::Utc::now()).await?;
+    summary.attached += attached.records;
+    summary.versions += attached.versions;
     Ok(summary)
 }
 

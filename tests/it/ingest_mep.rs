@@ -270,6 +270,11 @@ async fn a_step_waits_for_its_plan_across_deliveries(db: Db) {
     let care_plan = s.mep_record("CarePlan", "stappenplan", "sp-1").await.unwrap();
     assert_eq!(statuses(&care_plan), ["not-started", "not-started", "completed"]);
     assert_eq!(care_plan["meta"]["versionId"], "1", "written once, with the step");
+    // In one delivery: the step waits for the plan a few lines on.
+    let third = s.events(&[step_done("e-4", 50, "u-1", "sp-2", 1), plan("e-5", 40, "u-1", "sp-2", &["a", "b"])]).await;
+    assert_eq!(counts(&third), [1, 0, 0, 0, 0, 0, 1, 0, 0], "{third:?}");
+    let care_plan = s.mep_record("CarePlan", "stappenplan", "sp-2").await.unwrap();
+    assert_eq!(statuses(&care_plan), ["completed", "not-started"]);
 }
 
 async fn a_relinked_account_moves_its_data(db: Db) {
