@@ -325,7 +325,8 @@ async fn a_relinked_account_moves_its_data(db: Db) {
 
 async fn a_client_tombstone_removes_its_mep_data(db: Db) {
     let s = Setup::start(db).await;
-    s.clients("2026-11-20T10:00:00+01:00", json!([client("100234", "2026-11-20T09:00:00+01:00")])).await;
+    let clients = json!([client("100234", "2026-11-20T09:00:00+01:00"), client("100235", "2026-11-20T09:00:00+01:00")]);
+    s.clients("2026-11-20T10:00:00+01:00", clients).await;
     let p1 = s.patient("100234").await;
     s.events(&[account("e-1", 0, "u-1", json!("100234")), emotion("e-2", 10, "u-1"), activity("e-3", 20, "u-1", "x")])
         .await;
@@ -339,6 +340,13 @@ async fn a_client_tombstone_removes_its_mep_data(db: Db) {
     let later = s.events(&[emotion("e-4", 30, "u-1")]).await;
     assert_eq!(counts(&later), [0, 0, 0, 0, 1, 0, 0, 0, 0], "{later:?}");
     assert!(s.mep_record("Observation", "emotie", "e-4").await.is_none());
+    // Linked to another client since: what went with the deleted client
+    // stays gone; new events go to the new client.
+    let p2 = s.patient("100235").await;
+    let relinked = s.events(&[account("e-5", 40, "u-1", json!("100235")), emotion("e-6", 50, "u-1")]).await;
+    assert_eq!((relinked.updated, relinked.created, relinked.versions), (1, 1, 2), "{relinked:?}");
+    assert_eq!(s.mep_counts(&p2).await, [1, 0, 0]);
+    assert!(s.mep_record("Observation", "emotie", "e-2").await.is_none());
 }
 
 async fn an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it(db: Db) {

@@ -406,13 +406,24 @@ impl SourceWriter<'_> {
     /// A client tombstone: the records linked to the client (of every
     /// vendor) are forgotten; what they wrote went with the compartment.
     pub(super) async fn forget_linked_to_client(&mut self, client: &str) -> Result<()> {
+        // The records that name this client (among them the accounts others
+        // link through, of any vendor), then what links through them.
         let sql = self.sql(
-            "DELETE FROM source_linked WHERE tenant = ? AND EXISTS (SELECT 1 FROM source_record a \
-             WHERE a.tenant = source_linked.tenant AND a.vendor = source_linked.vendor \
-             AND a.kind = source_linked.link_kind AND a.source_id = source_linked.link_id AND a.client_source = ?)",
+            "SELECT vendor, kind, source_id FROM source_record WHERE tenant = ? AND client_source = ?",
             vec![self.tenant.as_str().into(), client.into()],
         );
-        self.versions.tx().execute(sql).await?;
+        let rows = self.versions.tx().fetch_all(sql).await?;
+        let mut links = Vec::with_capacity(rows.len());
+        for row in &rows {
+            links.push([row.text(0)?.to_owned(), row.text(1)?.to_owned(), row.text(2)?.to_owned()]);
+        }
+        for [vendor, kind, source_id] in links {
+            let sql = self.sql(
+                "DELETE FROM source_linked WHERE tenant = ? AND vendor = ? AND link_kind = ? AND link_id = ?",
+                vec![self.tenant.as_str().into(), vendor.into(), kind.into(), source_id.into()],
+            );
+            self.versions.tx().execute(sql).await?;
+        }
         self.links.patients.remove(client);
         Ok(())
     }
