@@ -94,6 +94,8 @@ impl SourceWriter<'_> {
                     return Ok(placed);
                 };
                 self.keep_linked(record, &resources, false).await?;
+                // Known to be amended from now on (after reading which kinds are).
+                self.is_amended(&target.0).await?;
                 self.links.amended_kinds.get_or_insert_with(HashSet::new).insert(target.0.clone());
                 let mut placed = self.place(&target).await?;
                 placed.result = match placed.result {
@@ -281,10 +283,10 @@ impl SourceWriter<'_> {
             vec![self.tenant.as_str().into(), source_id.into()],
         );
         let rows = self.versions.tx().fetch_all(sql).await?;
-        // `written` sorts after `deleted`: a live client wins.
+        // `written` sorts after `deleted` and `skipped`: a live client wins.
         let found = match rows.first() {
             None => None,
-            Some(row) if row.text(1)? == Condition::Deleted.code() => Some(Client::Deleted),
+            Some(row) if row.text(1)? != Condition::Written.code() => Some(Client::Deleted),
             Some(row) => Some(Client::Live(
                 ResourceId::parse(row.text(0)?)
                     .map_err(|_| Error::new(ErrorKind::Internal, "source identity with an invalid id"))?,
