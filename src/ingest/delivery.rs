@@ -232,7 +232,7 @@ impl ChunkWriter<'_> {
 /// What the store is to write for a mapped record; `None` for a container.
 /// A change time that is not a date-time rejects the record.
 pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<SourceRecordWrite>, Box<Rejection>> {
-    let MappedRecord { kind, source_id, client, changed, action, amends, links, linked_through, .. } = record;
+    let MappedRecord { kind, source_id, client, changed, action, amends, links, linked_through, amended, .. } = record;
     let changed_at = match &changed {
         None => stamp.created_at,
         Some(text) => match parse_range(text) {
@@ -266,7 +266,7 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
     // A tombstone need not name its client: it is still a linked record
     // (through an account not named), so that it is forgotten with it.
     let via = client.as_deref().and_then(parse_linked).or_else(|| linked_through.map(|k| (k, String::new())));
-    let linking = Linking { links, via, amends };
+    let linking = Linking { links, via, amends, amended };
     let change = match action {
         Action::Container => return Ok(None),
         Action::Delete => SourceChange::Delete,

@@ -36,6 +36,8 @@ pub struct MappedRecord {
     /// The kind this one takes its client through (`linked(kind)`), also
     /// for a tombstone that does not say its client.
     pub linked_through: Option<String>,
+    /// Records of other kinds amend this one.
+    pub amended: bool,
     pub warnings: Vec<String>,
 }
 
@@ -192,6 +194,7 @@ impl Mapping {
                 amends,
                 links: kind.links,
                 linked_through: kind.linked_through.clone(),
+                amended: kind.amended,
                 warnings: notes.into_inner(),
             }),
             Err(error) => reject(Some(source_id), error),

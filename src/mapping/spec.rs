@@ -91,6 +91,9 @@ pub struct RecordKind {
     /// The kind this one takes its client through (`linked(kind)` in its
     /// `client`).
     pub linked_through: Option<String>,
+    /// Records of other kinds amend this kind (`ref(kind)` in their
+    /// `amends`): kept as mapped, to merge them in.
+    pub amended: bool,
     pub resources: Vec<ResourceRule>,
 }
 
@@ -344,6 +347,7 @@ impl Mapping {
                 amends: optional("amends", &record.amends)?,
                 links: false,
                 linked_through: None,
+                amended: false,
                 resources,
             });
         }
@@ -356,8 +360,15 @@ impl Mapping {
                 .and_then(|f| f.args.first().map(expr::Arg::as_text));
         }
         let linked: Vec<String> = records.iter().filter_map(|r| r.linked_through.clone()).collect();
+        let amended: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.amends.as_ref())
+            .flat_map(|e| e.filters.iter().filter(|f| f.name == "ref"))
+            .filter_map(|f| f.args.first().map(expr::Arg::as_text))
+            .collect();
         for record in &mut records {
             record.links = linked.contains(&record.kind);
+            record.amended = amended.contains(&record.kind);
         }
         Ok(Mapping {
             vendor: parsed.vendor,

@@ -3,7 +3,8 @@
 //! client here), are held unseen while the account is not linked and
 //! attached when the link or the client appears, move when the account is
 //! linked elsewhere, and go with their client's tombstone; duplicates,
-//! events out of order, completed steps before their plan, unknown kinds.
+//! events out of order, completed steps before their plan, unknown kinds;
+//! amendments (`amends`) of any vendor.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -427,7 +428,94 @@ async fn events_over_http_are_ingested_like_the_cli(db: Db) {
     assert_eq!(summary(&again), [21, 0, 20, 0, 1, 0], "{again}");
 }
 
+/// `amends` is not MEP's own: a made-up JSON vendor whose ticks complete
+/// the activities of a plan, the plan's client named directly.
+async fn any_vendor_can_amend_its_records(db: Db) {
+    let s = Setup::start(db).await;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::create_dir(folder.path().join("templates")).unwrap();
+    let toml = r#"vendor = "ticks"
+version = "1"
+[delivery]
+reader = "json"
+format = { at = "type", is = "ticks" }
+version = { at = "schema", is = 1 }
+tenant = "tenant"
+created = "{{ made | required | offset_datetime }}"
+
+[[records]]
+kind = "person"
+at = "people"
+id = "{{ ref }}"
+client = "{{ ref }}"
+resources = [{ template = "person.json" }]
+
+[[records]]
+kind = "plan"
+at = "plans"
+id = "{{ ref }}"
+client = "{{ person | required }}"
+changed = "{{ updated | offset_datetime }}"
+resources = [{ template = "plan.json" }]
+
+[[records]]
+kind = "tick"
+at = "ticks"
+id = "{{ ref }}"
+client = "{{ person | required }}"
+changed = "{{ updated | offset_datetime }}"
+amends = "{{ plan | required | ref(plan) }}"
+resources = [{ template = "tick.json" }]
+"#;
+    std::fs::write(folder.path().join("mapping.toml"), toml).unwrap();
+    let templates = [
+        (
+            "person.json",
+            json!({"resourceType": "Patient", "identifier": [{"system": "urn:ticks:person", "value": "{{ ref }}"}]}),
+        ),
+        (
+            "plan.json",
+            json!({"resourceType": "CarePlan", "status": "active", "intent": "plan",
+            "identifier": [{"system": "urn:ticks:plan", "value": "{{ ref }}"}],
+            "subject": {"reference": "{{ person | ref(person) }}"},
+            "activity": [{"$each": "{{ steps }}", "$as": "step", "$number": "n", "id": "step-{{ n }}",
+                          "detail": {"status": "not-started", "description": "{{ step }}"}}]}),
+        ),
+        (
+            "tick.json",
+            json!({"resourceType": "CarePlan",
+            "activity": [{"id": "step-{{ step }}", "detail": {"status": "completed"}}]}),
+        ),
+    ];
+    for (name, template) in templates {
+        std::fs::write(folder.path().join("templates").join(name), template.to_string()).unwrap();
+    }
+    let mapping = Arc::new(Mapping::load(folder.path()).unwrap());
+    let deliver = |made: &str, lists: Value| {
+        let mut delivery = json!({"type": "ticks", "schema": 1, "tenant": TENANT, "made": made});
+        delivery.as_object_mut().unwrap().extend(lists.as_object().unwrap().clone());
+        let path = s.path("json");
+        std::fs::write(&path, delivery.to_string()).unwrap();
+        path
+    };
+    let first = deliver(
+        "2026-11-20T10:00:00+01:00",
+        json!({"people": [{"ref": "P-1"}],
+               "ticks": [{"ref": "T-1", "person": "P-1", "plan": "PL-1", "step": 2, "updated": "2026-11-20T09:00:00+01:00"}]}),
+    );
+    let summary = s.ingest(&mapping, &first).await;
+    assert_eq!((summary.created, summary.held), (1, 1), "the tick waits for its plan: {summary:?}");
+    let second = deliver(
+        "2026-11-21T10:00:00+01:00",
+        json!({"plans": [{"ref": "PL-1", "person": "P-1", "steps": ["a", "b"], "updated": "2026-11-19T09:00:00+01:00"}]}),
+    );
+    assert_eq!(s.ingest(&mapping, &second).await.created, 1);
+    let (_, bundle) = s.get("CarePlan?identifier=urn:ticks:plan|PL-1").await;
+    assert_eq!(statuses(&bundle["entry"][0]["resource"]), ["not-started", "completed"], "{bundle}");
+}
+
 crate::on_both_databases!(
+    any_vendor_can_amend_its_records,
     events_over_http_are_ingested_like_the_cli,
     an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it,
     events_follow_their_account_in_order_and_once,

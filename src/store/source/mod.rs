@@ -58,12 +58,14 @@ pub struct Linking {
     pub via: Option<(String, String)>,
     /// The record (kind, source id) whose resources it amends.
     pub amends: Option<(String, String)>,
+    /// Other records amend this one.
+    pub amended: bool,
 }
 
 impl Linking {
     /// Whether the record is kept mapped in `source_linked` (see [`linked`]).
     fn is_kept(&self) -> bool {
-        self.via.is_some() || self.amends.is_some()
+        self.via.is_some() || self.amends.is_some() || self.amended
     }
 }
 
@@ -279,7 +281,7 @@ impl SourceWriter<'_> {
             _ => identities.iter().any(|i| i.part.is_empty() && i.resource_type == ResourceType::Patient),
         };
         if !is_client
-            && !record.linking.is_kept()
+            && record.linking.via.is_none()
             && let Some(client) = &record.client
             && self.is_client_deleted(client).await?
         {
