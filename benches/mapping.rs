@@ -1,15 +1,16 @@
-//! The mapping benchmark: made-up Pluriform deliveries of 1,000 and 10,000
-//! clients (`demo::write_pluriform_delivery`) and MijnEigenPlan event
-//! streams of as many accounts (`demo::write_mep_delivery`, NDJSON) through
-//! the delivery reader (`Mapping::open_delivery`, then
-//! `DeliveryFile::for_each_record`) with `mappings/pluriform` and
-//! `mappings/mijneigenplan`. The mapping alone is timed (no store); each size
+//! The mapping benchmark: made-up Pluriform and Caress deliveries and
+//! MijnEigenPlan event streams of 1,000 and 10,000 clients
+//! (`demo::write_pluriform_delivery`, `demo::write_caress_delivery`,
+//! `demo::write_mep_delivery`) through the delivery reader
+//! (`Mapping::open_delivery`, then `DeliveryFile::for_each_record`) with
+//! `mappings/pluriform`, `mappings/caress` and `mappings/mijneigenplan`. The mapping alone is timed (no store); each size
 //! runs in a child process (this binary again) that reports its peak
 //! memory (`VmHWM`), so that the sizes can be compared.
 //!
 //! ```text
 //! cargo bench --bench mapping                      # 1,000 and 10,000 clients
 //! cargo bench --bench mapping -- --clients 200,2000
+//! cargo bench --bench mapping -- --vendors caress
 //! ```
 //!
 //! Targets: at least 20,000 source records a second; peak memory for
@@ -33,8 +34,6 @@ mod support;
 const SEED: u64 = 20_250_101;
 const CREATED: &str = "2026-11-20T10:15:00+01:00";
 const RECORDS_PER_SECOND: f64 = 20_000.0;
-const PLURIFORM: &str = "pluriform";
-const MEP: &str = "mijneigenplan";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +41,7 @@ fn main() -> Result<()> {
         let path = args.get(at + 1).context("--map-file needs a path")?;
         let vendor = match args.iter().position(|a| a == "--vendor") {
             Some(at) => args.get(at + 1).context("--vendor needs a name")?.as_str(),
-            None => PLURIFORM,
+            None => "pluriform",
         };
         return map_file(Path::new(path), vendor, args.iter().any(|a| a == "--whole"));
     }
@@ -59,104 +58,98 @@ fn main() -> Result<()> {
             .collect::<Result<_>>()?,
         None => vec![1_000, 10_000],
     };
+    let vendors: Vec<String> = match args.iter().position(|a| a == "--vendors") {
+        Some(at) => args.get(at + 1).context("--vendors needs names")?.split(',').map(str::to_owned).collect(),
+        None => vec!["pluriform".into(), "caress".into(), "mijneigenplan".into()],
+    };
     let dir = tempfile::tempdir()?;
     println!("# Mapping benchmark: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
     println!("A run of `benches/mapping.rs`; method and targets in [../benchmarks.md](../benchmarks.md#mapping).\n");
     println!("- revision: {}", git_revision());
     println!("- machine: {}", machine());
-    println!(
-        "- data: `demo::write_pluriform_delivery` and `demo::write_mep_delivery`, seed {SEED}, mapped with \
-         `mappings/pluriform` and `mappings/mijneigenplan`\n"
-    );
-    println!(
-        "| vendor | clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut runs = Vec::new();
-    let mut mep_runs = Vec::new();
-    for vendor in [PLURIFORM, MEP] {
+    for vendor in &vendors {
+        let (generator, extension) = match vendor.as_str() {
+            "pluriform" => ("demo::write_pluriform_delivery", "json"),
+            "caress" => ("demo::write_caress_delivery", "xml"),
+            "mijneigenplan" => ("demo::write_mep_delivery", "ndjson"),
+            other => bail!("no generated deliveries of {other}"),
+        };
+        println!("\n## {vendor}\n");
+        println!("- data: `{generator}`, seed {SEED}, mapped with `mappings/{vendor}`\n");
+        println!(
+            "| clients | file | generated in | items | source records | resources | rejected | first pass | second pass | records/s | peak memory |"
+        );
+        println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        let first_of_vendor = runs.len();
         for &clients in &sizes {
-            let path = dir.path().join(format!("{vendor}-{clients}.data"));
+            let path = dir.path().join(format!("{vendor}-{clients}.{extension}"));
             let started = Instant::now();
             let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-            if vendor == MEP {
-                zorgpoort::demo::write_mep_delivery(&mut out, "bench", clients, SEED)?;
-            } else {
-                zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?;
+            match vendor.as_str() {
+                "caress" => zorgpoort::demo::write_caress_delivery(&mut out, "bench", clients, SEED, CREATED)?,
+                "mijneigenplan" => zorgpoort::demo::write_mep_delivery(&mut out, "bench", clients, SEED)?,
+                _ => zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?,
             }
             out.flush()?;
             drop(out);
             let generated = started.elapsed().as_secs_f64();
             let bytes = std::fs::metadata(&path)?.len();
             let run = child(&path, vendor, false)?;
-            print_run(vendor, clients, bytes, generated, &run);
-            if vendor == MEP {
-                mep_runs.push((clients, path, run));
-            } else {
-                runs.push((clients, path, run));
-            }
+            println!(
+                "| {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
+                bytes as f64 / 1e6,
+                run.items,
+                run.records,
+                run.resources,
+                run.rejected,
+                run.first_pass,
+                run.second_pass,
+                run.records_per_second(),
+                run.peak_kib as f64 / 1024.0,
+            );
+            runs.push((format!("{vendor}, {clients}"), clients, path, run));
         }
-    }
-    if let Some((clients, path, _)) = runs.first() {
-        let whole = child(path, PLURIFORM, true)?;
-        println!(
-            "\nFor comparison, {clients} Pluriform clients read whole (`serde_json::from_reader` and `map_delivery`): \
-             {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
-            whole.first_pass + whole.second_pass,
-            whole.records_per_second(),
-            whole.peak_kib as f64 / 1024.0
-        );
+        if let Some((_, clients, path, _)) = runs.get(first_of_vendor).filter(|_| vendor == "pluriform") {
+            let whole = child(path, vendor, true)?;
+            println!(
+                "\nFor comparison, {clients} clients read whole (`serde_json::from_reader` and `map_delivery`): \
+                 {:.2} s, {:.0} records/s, peak memory {:.1} MiB.",
+                whole.first_pass + whole.second_pass,
+                whole.records_per_second(),
+                whole.peak_kib as f64 / 1024.0
+            );
+        }
     }
     println!();
     let mut missed = Vec::new();
-    for (vendor, runs) in [(PLURIFORM, &runs), (MEP, &mep_runs)] {
-        missed.extend(verdicts(vendor, runs));
+    for (name, _, _, run) in &runs {
+        let verdict = if run.records_per_second() >= RECORDS_PER_SECOND { "met" } else { "MISSED" };
+        println!(
+            "- {name} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
+            run.records_per_second()
+        );
+        if verdict != "met" {
+            missed.push(format!("{name} clients: records/s"));
+        }
+    }
+    for vendor in &vendors {
+        let of_vendor: Vec<_> = runs.iter().filter(|(name, ..)| name.starts_with(&format!("{vendor},"))).collect();
+        if let (Some((_, small, _, first)), Some((_, large, _, last))) = (of_vendor.first(), of_vendor.last())
+            && large > small
+        {
+            let ratio = last.peak_kib as f64 / first.peak_kib as f64;
+            let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
+            println!("- {vendor}, peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
+            if verdict != "met" {
+                missed.push(format!("{vendor}: peak memory"));
+            }
+        }
     }
     if !missed.is_empty() {
         bail!("targets missed: {}", missed.join(", "));
     }
     Ok(())
-}
-
-fn print_run(vendor: &str, clients: usize, bytes: u64, generated: f64, run: &Run) {
-    println!(
-        "| {vendor} | {clients} | {:.1} MB | {generated:.1} s | {} | {} | {} | {} | {:.2} s | {:.2} s | {:.0} | {:.1} MiB |",
-        bytes as f64 / 1e6,
-        run.items,
-        run.records,
-        run.resources,
-        run.rejected,
-        run.first_pass,
-        run.second_pass,
-        run.records_per_second(),
-        run.peak_kib as f64 / 1024.0,
-    );
-}
-
-/// The targets, met or missed, for one vendor's runs; what was missed.
-fn verdicts(vendor: &str, runs: &[(usize, PathBuf, Run)]) -> Vec<String> {
-    let mut missed = Vec::new();
-    for (clients, _, run) in runs {
-        let verdict = if run.records_per_second() >= RECORDS_PER_SECOND { "met" } else { "MISSED" };
-        println!(
-            "- {vendor}, {clients} clients: {:.0} records/s (target {RECORDS_PER_SECOND:.0}): {verdict}",
-            run.records_per_second()
-        );
-        if verdict != "met" {
-            missed.push(format!("{vendor}, {clients} clients: records/s"));
-        }
-    }
-    if let (Some((small, _, first)), Some((large, _, last))) = (runs.first(), runs.last())
-        && large > small
-    {
-        let ratio = last.peak_kib as f64 / first.peak_kib as f64;
-        let verdict = if ratio < 2.0 { "met" } else { "MISSED" };
-        println!("- {vendor}, peak memory, {large} clients against {small}: {ratio:.2}× (target < 2×): {verdict}");
-        if verdict != "met" {
-            missed.push(format!("{vendor}: peak memory"));
-        }
-    }
-    missed
 }
 
 /// What one child process reports.

@@ -5,11 +5,13 @@
 //! by the repository itself (nothing is read from outside), reproducible
 //! from a seed.
 
+mod caress_delivery;
 pub mod deliveries;
 mod generate;
 mod mep_delivery;
 mod pluriform_delivery;
 
+pub use caress_delivery::write_caress_delivery;
 pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
 pub use mep_delivery::write_mep_delivery;
 pub use pluriform_delivery::write_pluriform_delivery;

@@ -378,7 +378,7 @@ impl Maker {
 
 /// A test BSN (9999xxxxx) passing the 11-check, one per index below
 /// 10,000; none where the check digit would have to be 10.
-fn test_bsn(index: usize) -> Option<String> {
+pub(super) fn test_bsn(index: usize) -> Option<String> {
     let digits = format!("9999{:04}", index % 10_000);
     let sum: u32 = digits.bytes().zip([9, 8, 7, 6, 5, 4, 3, 2]).map(|(d, w)| u32::from(d - b'0') * w).sum();
     let check = sum % 11;

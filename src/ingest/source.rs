@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::mapping::engine::{Action, Envelope, RecordOutcome, Refusal, without_fields, without_lists};
+use crate::mapping::engine::{Action, Envelope, RecordOutcome, Refusal, without_fields};
 use crate::mapping::read::DeliveryFile;
 use crate::mapping::spec::Mapping;
 
@@ -33,20 +33,8 @@ pub struct DeliverySource {
 
 impl DeliverySource {
     pub fn open(mapping: &Mapping, path: &Path) -> Result<Self, Refusal> {
-        let nested_lists = mapping
-            .records
-            .iter()
-            .map(|kind| {
-                let lists = mapping
-                    .records
-                    .iter()
-                    .filter(|inner| inner.at.len() == kind.at.len() + 2 && inner.at.starts_with(&kind.at))
-                    .filter(|inner| inner.at[kind.at.len()] == "[]")
-                    .map(|inner| inner.at[kind.at.len() + 1].clone())
-                    .collect();
-                (kind.kind.clone(), lists)
-            })
-            .collect();
+        let nested_lists =
+            mapping.records.iter().map(|kind| (kind.kind.clone(), mapping.nested_lists(&kind.at))).collect();
         Ok(DeliverySource { file: mapping.open_delivery(path)?, nested_lists })
     }
 
@@ -77,7 +65,13 @@ impl DeliverySource {
             let (record, parent) = match &outcome {
                 RecordOutcome::Mapped(m) if !matches!(m.action, Action::Container) => {
                     let nested = self.nested_lists.get(&m.kind).map_or(&[][..], Vec::as_slice);
-                    (without_fields(record, |key, _| nested.iter().any(|n| n == key)), parent.map(without_lists))
+                    let parent_lists = mapping.records.iter().find(|k| k.kind == m.kind).map(|k| &k.parent_lists);
+                    let parent = parent.map(|p| {
+                        without_fields(p, |key, v| {
+                            v.is_array() || parent_lists.is_some_and(|l| l.iter().any(|n| n == key))
+                        })
+                    });
+                    (without_fields(record, |key, _| nested.iter().any(|n| n == key)), parent)
                 }
                 _ => (Value::Null, None),
             };

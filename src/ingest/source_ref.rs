@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::mapping::filter::{LINKED_REFERENCE_PREFIX, SOURCE_REFERENCE_PREFIX};
+use crate::mapping::filter::{KIND_ALTERNATIVES, LINKED_REFERENCE_PREFIX, SOURCE_REFERENCE_PREFIX};
 
 /// A reference to (a part of) a source record of the same vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,11 +27,21 @@ impl SourceRef {
         }
         Some(SourceRef { kind: kind.to_owned(), source_id: decode(id)?, part: part.to_owned() })
     }
+
+    /// The references to try, in order: one per kind of a reference that
+    /// names several (`kind|kind`, written by `ref_any`), else itself.
+    pub fn alternatives(&self) -> Vec<SourceRef> {
+        self.kind
+            .split(KIND_ALTERNATIVES)
+            .filter(|kind| !kind.is_empty())
+            .map(|kind| SourceRef { kind: kind.to_owned(), ..self.clone() })
+            .collect()
+    }
 }
 
 impl std::fmt::Display for SourceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.kind, self.source_id)?;
+        write!(f, "{} {}", self.kind.replace(KIND_ALTERNATIVES, " or "), self.source_id)?;
         if !self.part.is_empty() {
             write!(f, " ({})", self.part)?;
         }
@@ -174,6 +184,15 @@ mod tests {
             json!({"subject": {"reference": "Patient/p"}, "participant": [{"actor": {"reference": "Patient/p"}}],
                    "note": [{"text": "urn:zorgpoort:source:x:1"}]})
         );
+    }
+
+    #[test]
+    fn a_reference_to_one_of_several_kinds_tries_each_in_order() {
+        let any = SourceRef::parse("urn:zorgpoort:source:contactpersoon|medewerker:E-1").unwrap();
+        assert_eq!(any.alternatives(), vec![r("contactpersoon", "E-1", ""), r("medewerker", "E-1", "")]);
+        assert_eq!(any.to_string(), "contactpersoon or medewerker E-1");
+        let one = r("client", "1", "careteam");
+        assert_eq!(one.alternatives(), vec![one.clone()]);
     }
 
     #[test]

@@ -133,7 +133,8 @@ impl Mapping {
                 field: error.field,
                 reason: error.reason,
                 record: record.clone(),
-                parent: parent.map(without_lists),
+                parent: parent
+                    .map(|p| without_fields(p, |k, v| v.is_array() || kind.parent_lists.iter().any(|l| l == k))),
             })
         };
         let source_id = match self.text(&kind.id, &scope) {
@@ -145,6 +146,21 @@ impl Mapping {
             Err(error) => return reject(None, error),
         };
         let outcome = (|| {
+            // A record that is of another kind than its place's (a tombstone
+            // naming the type of what it deletes).
+            let record_kind = match &kind.as_kind {
+                None => kind.kind.clone(),
+                Some(e) => match self.text(e, &scope)? {
+                    Some(named) if self.records.iter().any(|k| k.kind == named) => named,
+                    Some(named) => {
+                        return Err(FieldError {
+                            field: field_of(e),
+                            reason: format!("`{named}` is not a record kind of the {} mapping", self.vendor),
+                        });
+                    }
+                    None => return Err(FieldError { field: field_of(e), reason: "names no record kind".into() }),
+                },
+            };
             let changed = kind.changed.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             let amends = kind.amends.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             if kind.amends.is_some() && amends.is_none() {
@@ -155,7 +171,7 @@ impl Mapping {
                 // A tombstone carries its id and change time; its client, if
                 // it names one, is only a hint.
                 let client = kind.client.as_ref().and_then(|e| self.text(e, &scope).ok().flatten());
-                return Ok((client, changed, amends, Action::Delete));
+                return Ok((record_kind, client, changed, amends, Action::Delete));
             }
             let client = kind.client.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             let action = if self.holds(kind.container.as_ref(), &scope)? {
@@ -182,11 +198,11 @@ impl Mapping {
                 }
                 Action::Write(resources)
             };
-            Ok::<_, FieldError>((client, changed, amends, action))
+            Ok::<_, FieldError>((record_kind, client, changed, amends, action))
         })();
         match outcome {
-            Ok((client, changed, amends, action)) => RecordOutcome::Mapped(MappedRecord {
-                kind: kind.kind.clone(),
+            Ok((record_kind, client, changed, amends, action)) => RecordOutcome::Mapped(MappedRecord {
+                kind: record_kind,
                 source_id,
                 client,
                 changed,
@@ -253,13 +269,17 @@ pub(crate) fn collect<'a>(
             Value::Null => {}
             single => found.push((single, parent)),
         },
-        Some((step, rest)) if step == "[]" => {
-            if let Value::Array(items) = value {
+        // Each item of a list; a single value is a list of one (an XML
+        // element that comes once).
+        Some((step, rest)) if step == "[]" => match value {
+            Value::Array(items) => {
                 for item in items {
                     collect(item, Some(item), rest, found);
                 }
             }
-        }
+            Value::Null => {}
+            single => collect(single, Some(single), rest, found),
+        },
         Some((step, rest)) => {
             if let Some(next) = value.get(step) {
                 collect(next, parent, rest, found);

@@ -46,6 +46,11 @@ pub fn linked_reference(kind: &str, source_id: &str) -> String {
     format!("{LINKED_REFERENCE_PREFIX}{kind}:{id}")
 }
 
+/// Between the kinds of a source reference that may name a record of any
+/// of them (`ref_any`): the writer takes the first kind that has a record
+/// with the id.
+pub const KIND_ALTERNATIVES: &str = "|";
+
 /// A code table of a mapping file: source code to FHIR value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeTable {
@@ -82,6 +87,10 @@ enum Args {
     Kind,
     /// A field path or a literal.
     Field,
+    /// Two field paths or literals.
+    Fields2,
+    /// Two or more record kinds.
+    Kinds,
 }
 
 fn signature(name: &str) -> Option<Args> {
@@ -89,13 +98,15 @@ fn signature(name: &str) -> Option<Args> {
         "required" | "dutch_date" | "iso_date" | "local_datetime" | "caress_datetime" | "mep_datetime"
         | "offset_datetime" | "measurement_time" | "epoch_millis" | "decimal" | "integer" | "money" | "yes_no"
         | "boolean" | "period" | "bsn" | "upper" | "lower" | "trim" | "text" | "weekdays" | "not" | "words"
-        | "present" | "base64" => Args::None,
-        "default" | "date" | "is" | "append" | "prepend" => Args::Literal,
+        | "present" | "base64" | "try_boolean" | "try_integer" | "try_decimal" => Args::None,
+        "default" | "date" | "is" | "append" | "prepend" | "get" => Args::Literal,
         "split" | "range" => Args::Literals2,
-        "table" => Args::Table,
+        "table" | "table_each" => Args::Table,
         "ref" => Args::Reference,
         "linked" => Args::Kind,
+        "ref_any" => Args::Kinds,
         "and" | "or" | "unless" => Args::Field,
+        "caress_period" => Args::Fields2,
         _ => return None,
     })
 }
@@ -122,7 +133,7 @@ impl Filters {
             },
         );
         let parts = [("client".to_owned(), vec!["careteam".to_owned()])].into();
-        Filters::new(tables, vec!["client".into()]).with_parts(parts)
+        Filters::new(tables, vec!["client".into(), "medewerker".into()]).with_parts(parts)
     }
 
     /// Checks the filters of an expression when the mapping is loaded.
@@ -132,8 +143,9 @@ impl Filters {
             let wanted = match args {
                 Args::None => 0..=0,
                 Args::Literal | Args::Table | Args::Field | Args::Kind => 1..=1,
-                Args::Literals2 => 2..=2,
+                Args::Literals2 | Args::Fields2 => 2..=2,
                 Args::Reference => 1..=2,
+                Args::Kinds => 2..=8,
             };
             if !wanted.contains(&call.args.len()) {
                 let wanted = if wanted.start() == wanted.end() {
@@ -152,6 +164,11 @@ impl Filters {
                 }
                 (Args::Reference | Args::Kind, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
                     return Err(format!("there is no record kind `{}`", arg.as_text()));
+                }
+                (Args::Kinds, _) => {
+                    if let Some(unknown) = call.args.iter().find(|a| !self.record_kinds.contains(&a.as_text())) {
+                        return Err(format!("there is no record kind `{}`", unknown.as_text()));
+                    }
                 }
                 (Args::Reference, Some(kind)) => {
                     let (kind, part) = (kind.as_text(), call.args.get(1).map(Arg::as_text));
@@ -188,11 +205,61 @@ impl Filters {
             "is" => Ok(Value::Bool(text(&input).as_deref() == Some(arg(0).as_str()))),
             "not" => Ok(Value::Bool(matches!(input, Value::Null | Value::Bool(false)))),
             "table" => self.lookup(&arg(0), input, scope),
+            "table_each" => {
+                let items = match input {
+                    Value::Array(items) => items,
+                    Value::Null => Vec::new(),
+                    single => vec![single],
+                };
+                let mut found = Vec::new();
+                for item in items {
+                    match self.lookup(&arg(0), item, scope)? {
+                        Value::Array(values) => found.extend(values),
+                        Value::Null => {}
+                        value => found.push(value),
+                    }
+                }
+                let mut unique: Vec<Value> = Vec::with_capacity(found.len());
+                for value in found {
+                    if !unique.contains(&value) {
+                        unique.push(value);
+                    }
+                }
+                Ok(if unique.is_empty() { Value::Null } else { Value::Array(unique) })
+            }
             "ref" => {
                 let part = call.args.get(1).map(Arg::as_text);
                 on_text(input, |s| Ok(Value::String(source_reference(&arg(0), s, part.as_deref()))))
             }
             "linked" => on_text(input, |s| Ok(Value::String(linked_reference(&arg(0), s)))),
+            "ref_any" => {
+                let kinds: Vec<String> = call.args.iter().map(Arg::as_text).collect();
+                on_text(input, |s| Ok(Value::String(source_reference(&kinds.join(KIND_ALTERNATIVES), s, None))))
+            }
+            "get" => Ok(match input {
+                Value::Object(mut fields) => fields.remove(&arg(0)).unwrap_or(Value::Null),
+                _ => Value::Null,
+            }),
+            "try_boolean" => {
+                Ok(text(&input).and_then(|s| value::boolean_word(&s).ok()).map_or(Value::Null, Value::Bool))
+            }
+            "try_integer" => Ok(text(&input).and_then(|s| value::integer(&s).ok()).map_or(Value::Null, Value::from)),
+            "try_decimal" => Ok(match text(&input) {
+                Some(s) if !(s.contains('.') && s.contains(',')) => {
+                    value::decimal_comma(&s.replace('.', ",")).ok().and_then(|d| number(&d).ok()).unwrap_or(Value::Null)
+                }
+                _ => Value::Null,
+            }),
+            "caress_period" => on_text(input, |start| {
+                let end = text(&argument(&call.args[0], scope)).unwrap_or_default();
+                let whole_days = match text(&argument(&call.args[1], scope)) {
+                    None => false,
+                    Some(word) => value::boolean_word(&word).map_err(|e| format!("{}: {e}", call.args[1].as_text()))?,
+                };
+                let period = value::caress_agenda_period(start, &end, whole_days).map_err(|e| e.to_string())?;
+                let (start, end) = period.to_fhir();
+                Ok(json!({"start": start, "end": end}))
+            }),
             "and" => Ok(if holds(&input) { argument(&call.args[0], scope) } else { Value::Null }),
             "or" => Ok(if holds(&input) { input } else { argument(&call.args[0], scope) }),
             "unless" => Ok(if holds(&argument(&call.args[0], scope)) { Value::Null } else { input }),
@@ -405,6 +472,67 @@ mod tests {
     }
 
     #[test]
+    fn ref_any_names_several_kinds_for_the_writer_to_try() {
+        check(
+            "a | ref_any(medewerker, client)",
+            json!({"a": "E-1"}),
+            json!("urn:zorgpoort:source:medewerker|client:E-1"),
+        );
+        check("a | ref_any(medewerker, client)", json!({}), Value::Null);
+    }
+
+    #[test]
+    fn table_each_looks_up_every_item_once() {
+        check("g | words | table_each(gender)", json!({"g": "V M  V"}), json!(["female", "male"]));
+        check("g | table_each(gender)", json!({"g": "M"}), json!(["male"]));
+        check("g | words | table_each(gender)", json!({"g": ""}), Value::Null);
+        let filters = Filters::for_tests();
+        let e = parse("g | words | table_each(gender)").unwrap();
+        let record = json!({"g": "M Q"});
+        let error = crate::mapping::template::evaluate(&e, &Scope::new(&record, None, &Value::Null), &filters);
+        assert!(error.unwrap_err().reason.contains("`Q` is not one of the known codes"));
+    }
+
+    #[test]
+    fn try_filters_give_a_typed_value_or_nothing() {
+        let cases = [
+            ("true", json!(true), Value::Null, Value::Null),
+            ("false", json!(false), Value::Null, Value::Null),
+            ("3", Value::Null, json!(3), json!(3)),
+            ("-12", Value::Null, json!(-12), json!(-12)),
+            ("37,8", Value::Null, Value::Null, json!(37.8)),
+            ("61.5", Value::Null, Value::Null, json!(61.5)),
+            ("1.234,5", Value::Null, Value::Null, Value::Null),
+            ("Tonisch", Value::Null, Value::Null, Value::Null),
+            ("", Value::Null, Value::Null, Value::Null),
+        ];
+        for (text, boolean, integer, decimal) in cases {
+            let record = json!({"a": text});
+            check("a | try_boolean", record.clone(), boolean);
+            check("a | try_integer", record.clone(), integer);
+            check("a | try_decimal", record, decimal);
+        }
+    }
+
+    #[test]
+    fn caress_period_and_get() {
+        let record = json!({"start": "01-04-24 00:00", "eind": "03-04-24 00:00", "heel": "true", "niet": "false"});
+        check(
+            "start | caress_period(eind, heel)",
+            record.clone(),
+            json!({"start": "2024-04-01T00:00:00+02:00", "end": "2024-04-04T00:00:00+02:00"}),
+        );
+        check("start | caress_period(eind, niet) | get('end')", record.clone(), json!("2024-04-03T00:00:00+02:00"));
+        check("start | caress_period(eind, leeg) | get('end')", record.clone(), json!("2024-04-03T00:00:00+02:00"));
+        check("leeg | caress_period(eind, heel)", record.clone(), Value::Null);
+        check("start | get('x')", record.clone(), Value::Null);
+        let filters = Filters::for_tests();
+        let e = parse("start | caress_period(eind, start)").unwrap();
+        let error = crate::mapping::template::evaluate(&e, &Scope::new(&record, None, &Value::Null), &filters);
+        assert!(error.unwrap_err().reason.starts_with("start: "), "the whole-day field is named");
+    }
+
+    #[test]
     fn base64_encodes_text_as_utf8() {
         check("t | base64", json!({"t": "Zoë"}), json!("Wm/Dqw=="));
         check("t | base64", json!({}), Value::Null);
@@ -415,6 +543,9 @@ mod tests {
         let filters = Filters::for_tests();
         let cases = [
             ("id | ref(nobody)", "there is no record kind `nobody`"),
+            ("id | ref_any(client, nobody)", "there is no record kind `nobody`"),
+            ("id | ref_any(client)", "`ref_any` takes 2 or 8 argument(s), not 1"),
+            ("id | caress_period(eind)", "`caress_period` takes 2 argument(s), not 1"),
             ("id | ref(client, plan)", "record kind `client` has no part `plan`"),
             ("id | ref(client, careteam, x)", "`ref` takes 1 or 2 argument(s), not 3"),
             ("id | and", "`and` takes 1 argument(s), not 0"),

@@ -94,6 +94,12 @@ pub struct RecordKind {
     /// Records of other kinds amend this kind (`ref(kind)` in their
     /// `amends`): kept as mapped, to merge them in.
     pub amended: bool,
+    /// The kind the record is of, when not this one: a tombstone element
+    /// naming the type of what it deletes. Its `id` is then that record's.
+    pub as_kind: Option<Expr>,
+    /// The fields of the record it is nested in that hold records of
+    /// their own (left out of the copy kept with a record).
+    pub parent_lists: Vec<String>,
     pub resources: Vec<ResourceRule>,
 }
 
@@ -143,6 +149,7 @@ struct FileRecord {
     container: Option<String>,
     skip: Option<String>,
     amends: Option<String>,
+    as_kind: Option<String>,
     resources: Vec<FileResource>,
 }
 
@@ -348,6 +355,8 @@ impl Mapping {
                 links: false,
                 linked_through: None,
                 amended: false,
+                as_kind: optional("as_kind", &record.as_kind)?,
+                parent_lists: Vec::new(),
                 resources,
             });
         }
@@ -369,6 +378,10 @@ impl Mapping {
         for record in &mut records {
             record.links = linked.contains(&record.kind);
             record.amended = amended.contains(&record.kind);
+        }
+        let lists: Vec<Vec<String>> = records.iter().map(|kind| nested_lists(&records, &parent_of(&kind.at))).collect();
+        for (kind, lists) in records.iter_mut().zip(lists) {
+            kind.parent_lists = lists;
         }
         Ok(Mapping {
             vendor: parsed.vendor,
@@ -392,6 +405,32 @@ impl Mapping {
         let mut kinds = self.records.iter();
         kinds.clone().find(|k| k.kind == name).or_else(|| kinds.find(|k| k.line_kinds.iter().any(|l| l == name)))
     }
+
+    /// The fields of a record at `at` that hold records of their own
+    /// (the first step after `at` + `[]` of every kind nested in it).
+    pub fn nested_lists(&self, at: &[String]) -> Vec<String> {
+        nested_lists(&self.records, at)
+    }
+}
+
+fn nested_lists(records: &[RecordKind], at: &[String]) -> Vec<String> {
+    let mut lists: Vec<String> = Vec::new();
+    for inner in records {
+        if at.is_empty() || inner.at.len() <= at.len() + 1 || !inner.at.starts_with(at) || inner.at[at.len()] != "[]" {
+            continue;
+        }
+        let field = &inner.at[at.len() + 1];
+        if !lists.contains(field) {
+            lists.push(field.clone());
+        }
+    }
+    lists
+}
+
+/// The `at` of the record a record at `at` is nested in (empty for a
+/// top-level one): what comes before the last `[]`.
+fn parent_of(at: &[String]) -> Vec<String> {
+    at.iter().rposition(|step| step == "[]").map_or_else(Vec::new, |i| at[..i].to_vec())
 }
 
 fn read_template(dir: &Path, name: &str) -> Result<(String, String), SpecError> {

@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 
 use super::expr::{self, Expr, ExprError, FilterCall, Piece};
 use super::filter::Filters;
+use super::read::xml::TEXT;
 
 /// A checked template.
 #[derive(Debug, Clone, PartialEq)]
@@ -262,7 +263,11 @@ impl<'a> Scope<'a> {
             (None, "$record") => (self.record, rest),
             (None, _) => (self.record, &path.0[..]),
         };
-        rest.iter().try_fold(start, |value, field| value.get(field))
+        rest.iter().try_fold(start, |value, field| match value {
+            // The text of an XML element that is only text is itself.
+            Value::String(_) if field == TEXT => Some(value),
+            _ => value.get(field),
+        })
     }
 }
 
@@ -341,7 +346,7 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
             let mut items = Vec::new();
             for element in elements {
                 match element {
-                    Element::One(t) => items.extend(render_value(t, scope, filters)?),
+                    Element::One(t) => splice(&mut items, render_value(t, scope, filters)?),
                     Element::Each { list, name, number, element } => {
                         let list = evaluate(list, scope, filters)?;
                         let list = match &list {
@@ -356,13 +361,23 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
                                 Some(number) => bound.with(number, &position),
                                 None => bound,
                             };
-                            items.extend(render_value(element, &scope, filters)?);
+                            splice(&mut items, render_value(element, &scope, filters)?);
                         }
                     }
                 }
             }
             Ok(present(Value::Array(items)))
         }
+    }
+}
+
+/// Adds an array element; one whose value is a list adds its items (FHIR
+/// has no lists in lists: a code table entry may be several codings).
+fn splice(items: &mut Vec<Value>, value: Option<Value>) {
+    match value {
+        Some(Value::Array(inner)) => items.extend(inner.into_iter().filter_map(present)),
+        Some(value) => items.push(value),
+        None => {}
     }
 }
 
@@ -459,6 +474,26 @@ mod tests {
             let error = Template::compile(&template, &Filters::for_tests()).unwrap_err();
             assert!(error.message.contains("$number"), "{error}");
         }
+    }
+
+    #[test]
+    fn list_values_in_an_array_add_their_items() {
+        let template = json!({"coding": ["{{ a }}", "{{ b }}", {"$each": "{{ c }}", "$as": "x", "$value": "{{ x }}"}]});
+        assert_eq!(
+            run(template.clone(), json!({"a": ["1", "2"], "b": "3", "c": [["4", null], "5"]})).unwrap(),
+            json!({"coding": ["1", "2", "3", "4", "5"]})
+        );
+        assert_eq!(run(template, json!({"a": [], "c": "6"})).unwrap(), json!({"coding": ["6"]}));
+    }
+
+    #[test]
+    fn the_text_of_an_element_that_is_only_text_is_itself() {
+        let template =
+            json!({"telecom": [{"$each": "{{ t }}", "$as": "t", "value": "{{ t.$text }}", "use": "{{ t.soort }}"}]});
+        assert_eq!(
+            run(template, json!({"t": [{"soort": "mobiel", "$text": "06"}, "033"]})).unwrap(),
+            json!({"telecom": [{"value": "06", "use": "mobiel"}, {"value": "033"}]})
+        );
     }
 
     #[test]

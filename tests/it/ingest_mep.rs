@@ -15,7 +15,7 @@ use zorgpoort::fhir::TenantCode;
 use zorgpoort::ingest::{self, Quiet, Summary};
 use zorgpoort::mapping::spec::Mapping;
 
-use crate::common::{Db, TENANT, TestServer, entry_ids, json};
+use crate::common::{Db, OTHER_TENANT, TENANT, TestServer, entry_ids, json};
 
 fn mapping(vendor: &str) -> Arc<Mapping> {
     Arc::new(Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings").join(vendor)).unwrap())
@@ -514,7 +514,44 @@ resources = [{ template = "tick.json" }]
     assert_eq!(statuses(&bundle["entry"][0]["resource"]), ["not-started", "completed"], "{bundle}");
 }
 
+/// The link names the client whichever ECD delivered it: here a Caress
+/// `Client/@id` of 's Heeren Loo.
+async fn an_account_links_to_a_caress_client(db: Db) {
+    let server = TestServer::start(db).await;
+    let tenant = TenantCode::parse(OTHER_TENANT).unwrap();
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vendor-samples");
+    let caress =
+        ingest::ingest_file(&server.store, &mapping("caress"), &tenant, &samples.join("caress-sheerenloo.xml"), &Quiet)
+            .await
+            .unwrap();
+    assert_eq!(caress.rejected, 0, "{caress:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.ndjson");
+    let lines = [
+        json!({"formaat": "mep-events", "versie": 1, "organisatie": OTHER_TENANT}),
+        account("e-1", 0, "u-1", json!("3100010")),
+        emotion("e-2", 10, "u-1"),
+    ];
+    std::fs::write(&path, lines.iter().map(Value::to_string).collect::<Vec<_>>().join("\n")).unwrap();
+    let events = ingest::ingest_file(&server.store, &mapping("mijneigenplan"), &tenant, &path, &Quiet).await.unwrap();
+    assert_eq!((events.created, events.held), (2, 0), "{events:?}");
+    let token = server.token(OTHER_TENANT, "system/*.rs").await;
+    let get = |path: String| {
+        let request = server.client.get(format!("{}/{path}", server.base(OTHER_TENANT))).bearer_auth(&token);
+        async move { json(request.send().await.unwrap()).await.1 }
+    };
+    let patient =
+        get("Patient?identifier=https://zorgpoort.nl/fhir/NamingSystem/sheerenloo/caress/client|3100010".into()).await;
+    let system = "https://zorgpoort.nl/fhir/NamingSystem/sheerenloo/mijneigenplan/emotie";
+    let emotion = get(format!("Observation?identifier={system}|e-2")).await;
+    assert_eq!(
+        emotion["entry"][0]["resource"]["subject"]["reference"],
+        format!("Patient/{}", patient["entry"][0]["resource"]["id"].as_str().unwrap())
+    );
+}
+
 crate::on_both_databases!(
+    an_account_links_to_a_caress_client,
     any_vendor_can_amend_its_records,
     events_over_http_are_ingested_like_the_cli,
     an_unknown_kind_is_kept_and_replayed_once_a_mapping_knows_it,

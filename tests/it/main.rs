@@ -10,6 +10,8 @@
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
 //! - `paging`: 1,000+ results paged with exact totals, no repeats, no gaps.
 //! - `ingest`: delivery files into the store and back out through the API.
+//! - `ingest_samples`, `ingest_caress`: the vendors' samples in order,
+//!   read back per client through the API.
 //! - `ingest_mep`: MijnEigenPlan events linked to their client through
 //!   their account: held, attached, moved, removed with the client.
 //! - `ingest_http`: deliveries over HTTP: scope, size and time limits, the spool.
@@ -31,6 +33,7 @@ mod crud;
 mod formats;
 mod include;
 mod ingest;
+mod ingest_caress;
 mod ingest_http;
 mod ingest_mep;
 mod ingest_samples;

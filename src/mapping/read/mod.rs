@@ -1,6 +1,8 @@
-//! A JSON delivery file read in two passes, in memory that does not grow
-//! with the size of the delivery: only the envelope and one top-level
-//! item (a client with its nested records) are held at a time.
+//! A delivery file read in two passes, in memory that does not grow with
+//! the size of the delivery: only the envelope and one top-level item (a
+//! client with its nested records) are held at a time. A JSON delivery
+//! here; an XML one (`reader = "xml"`) in the same two passes in [`xml`],
+//! an NDJSON one (`reader = "ndjson"`, one record a line) in [`ndjson`].
 //!
 //! 1. [`Mapping::open_delivery`] reads the whole file once: it must be
 //!    UTF-8 JSON to its end, with an object at the top (rule 5 of the
@@ -14,9 +16,6 @@
 //!    whatever the order in the file), and maps its items one at a time,
 //!    each with the records nested in it.
 //!
-//! An NDJSON delivery (`reader = "ndjson"`) is read the same way, line by
-//! line: see [`ndjson`].
-//!
 //! This is the one place in `mapping` that reads a file besides the
 //! mapping files themselves.
 
@@ -24,6 +23,7 @@ mod bytes;
 mod framing;
 pub mod ndjson;
 mod records;
+pub mod xml;
 
 use std::io;
 use std::ops::ControlFlow;
@@ -46,41 +46,50 @@ pub struct DeliveryFile {
     /// expressions.
     delivery: Value,
     envelope: Envelope,
-    /// The record lists found as arrays, in the order of the file.
-    lists: Vec<ListSpan>,
-    /// NDJSON ([`ndjson`]): the number of record lines.
-    lines: Option<u64>,
+    lists: Lists,
     stamp: Stamp,
+}
+
+/// Where the record lists are.
+#[derive(Debug)]
+enum Lists {
+    /// The record lists found as arrays, in the order of the file.
+    Json(Vec<ListSpan>),
+    /// The record lists of an XML document, counted.
+    Xml(Vec<xml::XmlList>),
+    /// NDJSON: the number of record lines (after the header).
+    Lines { records: u64 },
 }
 
 impl Mapping {
     /// First pass: framing and envelope. Any failure refuses the whole
     /// delivery.
     pub fn open_delivery(&self, path: &Path) -> Result<DeliveryFile, Refusal> {
-        if self.reader == Reader::Ndjson {
-            return ndjson::open(self, path);
-        }
-        if self.reader != Reader::Json {
-            return Err(Refusal(format!(
-                "{} deliveries are {:?}; only JSON deliveries are read from a file so far",
-                self.vendor, self.reader
-            )));
-        }
         let cannot_read = |e: io::Error| Refusal(format!("cannot read the delivery {}: {e}", path.display()));
         let stamp = Stamp::of(path).map_err(cannot_read)?;
         let names = self.list_names();
-        let (reader, taken) = bytes::counted(bytes::open_at(path, 0).map_err(cannot_read)?, 0);
-        let mut parser = serde_json::Deserializer::from_reader(reader);
-        let framing = FramingSeed { lists: &names, taken }
-            .deserialize(&mut parser)
-            .and_then(|framing| parser.end().map(|()| framing))
-            .map_err(unreadable)?;
+        let (delivery, lists) = match self.reader {
+            Reader::Json => {
+                let (reader, taken) = bytes::counted(bytes::open_at(path, 0).map_err(cannot_read)?, 0);
+                let mut parser = serde_json::Deserializer::from_reader(reader);
+                let framing = FramingSeed { lists: &names, taken }
+                    .deserialize(&mut parser)
+                    .and_then(|framing| parser.end().map(|()| framing))
+                    .map_err(unreadable)?;
+                (framing.envelope, Lists::Json(framing.lists))
+            }
+            Reader::Xml => {
+                let framing = xml::frame(path, &names)?;
+                (framing.envelope, Lists::Xml(framing.lists))
+            }
+            Reader::Ndjson => return ndjson::open(self, path),
+        };
         if Stamp::of(path).map_err(cannot_read)? != stamp {
             return Err(Refusal("the delivery changed while it was being read".into()));
         }
-        let delivery = Value::Object(framing.envelope);
+        let delivery = Value::Object(delivery);
         let envelope = self.envelope(&delivery)?;
-        Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists: framing.lists, lines: None, stamp })
+        Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists, stamp })
     }
 
     /// The top-level keys that hold records, in the order the mapping
@@ -115,7 +124,11 @@ impl DeliveryFile {
     /// The number of top-level items (for a progress bar), from the first
     /// pass.
     pub fn items(&self) -> u64 {
-        self.lines.unwrap_or_else(|| self.lists.iter().map(|list| list.items).sum())
+        match &self.lists {
+            Lists::Json(lists) => lists.iter().map(|list| list.items).sum(),
+            Lists::Xml(lists) => lists.iter().map(|list| list.items).sum(),
+            Lists::Lines { records } => *records,
+        }
     }
 
     /// Second pass: every record outcome, in order, to `each`: list by
@@ -141,19 +154,27 @@ impl DeliveryFile {
         mut each: impl FnMut(RecordOutcome, &Value, Option<&Value>) -> ControlFlow<()>,
     ) -> Result<(), Refusal> {
         self.unchanged()?;
-        if let Some(lines) = self.lines {
-            let flow = ndjson::map_lines(self, lines, mapping, &mut each)?;
+        if let Lists::Lines { records } = self.lists {
+            let flow = ndjson::map_lines(self, records, mapping, &mut each)?;
             return if flow.is_break() { Ok(()) } else { self.unchanged() };
         }
         for name in mapping.list_names() {
             let kinds: Vec<&RecordKind> =
                 mapping.records.iter().filter(|kind| kind.at.first().map(String::as_str) == Some(name)).collect();
-            let flow = match self.lists.iter().find(|list| list.name == name) {
-                Some(list) => records::map_list(&self.path, list, &kinds, mapping, &self.delivery, &mut each)?,
-                None => match self.delivery.get(name) {
+            let (json, xml) = match &self.lists {
+                Lists::Json(lists) => (lists.iter().find(|list| list.name == name), None),
+                Lists::Xml(lists) => (None, lists.iter().find(|list| list.name == name)),
+                Lists::Lines { .. } => (None, None),
+            };
+            let flow = if let Some(list) = json {
+                records::map_list(&self.path, list, &kinds, mapping, &self.delivery, &mut each)?
+            } else if let Some(list) = xml {
+                xml::map_list(&self.path, list, &kinds, mapping, &self.delivery, &mut each)?
+            } else {
+                match self.delivery.get(name) {
                     Some(value) => records::map_value(value, &kinds, mapping, &self.delivery, &mut each),
                     None => ControlFlow::Continue(()),
-                },
+                }
             };
             if flow.is_break() {
                 return Ok(());

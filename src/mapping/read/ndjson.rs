@@ -21,9 +21,9 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-use super::DeliveryFile;
 use super::bytes::{self, NotUtf8, Stamp};
 use super::records::Each;
+use super::{DeliveryFile, Lists};
 use crate::mapping::engine::Refusal;
 use crate::mapping::spec::Mapping;
 
@@ -54,7 +54,7 @@ pub(super) fn open(mapping: &Mapping, path: &Path) -> Result<DeliveryFile, Refus
     header.insert(RECEIVED.to_owned(), Value::String(received.to_rfc3339_opts(SecondsFormat::Secs, false)));
     let delivery = Value::Object(header);
     let envelope = mapping.envelope(&delivery)?;
-    Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists: Vec::new(), lines: Some(records), stamp })
+    Ok(DeliveryFile { path: path.to_owned(), delivery, envelope, lists: Lists::Lines { records }, stamp })
 }
 
 /// Second pass: every line after the header, mapped, to `each`.

@@ -72,7 +72,7 @@ pub(super) fn map_value(
 /// One item of a list: the records of each kind in it, in the order of
 /// the mapping file (what `collect` finds in the whole delivery, item by
 /// item).
-fn map_item(
+pub(super) fn map_item(
     item: &Value,
     kinds: &[&RecordKind],
     mapping: &Mapping,

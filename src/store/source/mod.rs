@@ -375,10 +375,17 @@ impl SourceWriter<'_> {
         let mut references = HashMap::new();
         for (mapped, _, _) in &parts {
             for source in source_refs(&mapped.resource) {
-                let target = match own(&source) {
-                    Some(target) => Some(target),
-                    None => self.find(&source).await?,
-                };
+                // A reference to one of several kinds: the first that has it.
+                let mut target = None;
+                for candidate in source.alternatives() {
+                    target = match own(&candidate) {
+                        Some(target) => Some(target),
+                        None => self.find(&candidate).await?,
+                    };
+                    if target.is_some() {
+                        break;
+                    }
+                }
                 references.insert(source, target.map(|(t, id)| format!("{t}/{id}")));
             }
         }

@@ -234,3 +234,27 @@ fn overlapping_templates_of_one_part_reject_the_record() {
     assert_eq!(both.source_id.as_deref(), Some("2"));
     assert!(both.reason.contains("two templates of part `` apply"), "{}", both.reason);
 }
+
+/// A record of another kind than its place's (`as_kind`): it takes that
+/// kind's identity; a name that is no kind rejects it. A single value at
+/// a `[]` step is a list of one.
+#[test]
+fn a_record_may_name_its_kind_and_a_single_item_is_a_list_of_one() {
+    let mapping_text = format!(
+        "{HEADER}\n[[records]]\nkind = \"client\"\nat = \"clients\"\nid = \"{{{{ id }}}}\"\nresources = [{{ template = \"p.json\" }}]\n\n\
+         [[records]]\nkind = \"gone\"\nat = \"clients[].gone\"\nas_kind = \"{{{{ type }}}}\"\nid = \"{{{{ id }}}}\"\n\
+         deleted = \"{{{{ type }}}}\"\nresources = []\n"
+    );
+    let mapping = parse(&mapping_text, &[("p.json", r#"{"resourceType": "Patient", "gender": "{{ g }}"}"#)]).unwrap();
+    let delivery = json!({"clients": {"id": "1", "g": "male", "gone": [{"type": "client", "id": "7"}, {"type": "x", "id": "8"}, {"id": "9"}]}});
+    let outcomes: Vec<RecordOutcome> = mapping.map_delivery(&delivery).collect();
+    assert_eq!(outcomes.len(), 4, "{outcomes:#?}");
+    assert_eq!(written(mapped(&outcomes[0])), json!({"resourceType": "Patient", "gender": "male"}));
+    let tombstone = mapped(&outcomes[1]);
+    assert_eq!((tombstone.kind.as_str(), tombstone.source_id.as_str()), ("client", "7"));
+    assert_eq!(tombstone.action, zorgpoort::mapping::engine::Action::Delete);
+    let unknown = rejected(&outcomes[2]);
+    assert_eq!((unknown.kind.as_str(), unknown.field.as_str()), ("gone", "type"));
+    assert_eq!(unknown.reason, "`x` is not a record kind of the v mapping");
+    assert_eq!(rejected(&outcomes[3]).reason, "names no record kind");
+}

@@ -1,5 +1,11 @@
 //! The mapping engine and the vendor mappings, with exact expectations.
 //!
+//! - `caress`: the contract's Caress samples against their golden files,
+//!   every mapped resource valid R4, the samples' key facts.
+//! - `caress_kinds`: each Caress element on hand-made XML.
+//! - `caress_access`: the contact person's access grant, right by right.
+//! - `caress_quirks`: the Caress quirks (namespaces, entities, CDATA,
+//!   two-digit years, empty = absent), bad records and refused documents.
 //! - `engine`: the engine on a made-up vendor (`tests/fixtures/mappings/
 //!   zorgdorp`) and the errors of malformed mapping files.
 //! - `pluriform`: the contract's Pluriform samples against their golden
@@ -11,6 +17,8 @@
 //! - `mijneigenplan`: the MEP sample against its golden file, each event
 //!   kind, and the NDJSON reader's framing.
 
+use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -18,6 +26,10 @@ use serde_json::{Value, json};
 use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection};
 use zorgpoort::mapping::spec::Mapping;
 
+mod caress;
+mod caress_access;
+mod caress_kinds;
+mod caress_quirks;
 mod engine;
 mod mijneigenplan;
 mod pluriform;
@@ -93,4 +105,60 @@ pub fn map_pluriform_in(kind: &str, record: Value, parent: &Value) -> RecordOutc
     let delivery = pluriform_delivery(json!([]));
     let parent = (kind.at.len() > 1).then_some(parent);
     mapping.map_record(kind, &record, parent, &delivery)
+}
+
+/// `mappings/caress`, loaded once.
+pub fn caress() -> &'static Mapping {
+    static MAPPING: OnceLock<Mapping> = OnceLock::new();
+    MAPPING.get_or_init(|| Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/caress")).unwrap())
+}
+
+/// A Caress delivery (`c:` prefix) around `inside` (clients, staff).
+pub fn caress_export(inside: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<c:Export xmlns:c=\"urn:caress:export:2\" \
+         organisatie=\"sheerenloo\" aangemaakt=\"2026-11-20T10:00:00+01:00\">{inside}</c:Export>"
+    )
+}
+
+/// Every record outcome of an XML delivery file, through the two-pass
+/// reader.
+pub fn map_caress_file(path: &Path) -> Result<Vec<RecordOutcome>, String> {
+    let mapping = caress();
+    let file = mapping.open_delivery(path).map_err(|e| e.0)?;
+    let mut outcomes = Vec::new();
+    file.for_each_record(mapping, |outcome| {
+        outcomes.push(outcome);
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| e.0)?;
+    Ok(outcomes)
+}
+
+/// [`map_caress_file`] over a document given as text.
+pub fn map_caress_xml(xml: &str) -> Result<Vec<RecordOutcome>, String> {
+    map_caress_bytes(xml.as_bytes())
+}
+
+pub fn map_caress_bytes(bytes: &[u8]) -> Result<Vec<RecordOutcome>, String> {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(bytes).unwrap();
+    file.flush().unwrap();
+    map_caress_file(file.path())
+}
+
+/// The outcomes of one client element (`c:` prefix) in a delivery.
+pub fn map_caress_client(client: &str) -> Vec<RecordOutcome> {
+    map_caress_xml(&caress_export(client)).unwrap()
+}
+
+/// The one outcome of `kind` with `id` among `outcomes`.
+pub fn outcome<'a>(outcomes: &'a [RecordOutcome], kind: &str, id: &str) -> &'a RecordOutcome {
+    outcomes
+        .iter()
+        .find(|o| match o {
+            RecordOutcome::Mapped(m) => m.kind == kind && m.source_id == id,
+            RecordOutcome::Rejected(r) => r.kind == kind && r.source_id.as_deref() == Some(id),
+        })
+        .unwrap_or_else(|| panic!("no {kind} {id} in {outcomes:#?}"))
 }

@@ -169,8 +169,7 @@ fn describe(record: &MappedRecord) -> Value {
            "action": action, "warnings": record.warnings})
 }
 
-/// Every project CodeSystem and extension the Pluriform and MijnEigenPlan
-/// mappings name is
+/// Every project CodeSystem and extension the vendor mappings name is
 /// published in `conformance/` (tenant-scoped systems, with `{{ }}` in
 /// them, are the tenant's own), and every project code the samples map
 /// to is defined there.
@@ -190,7 +189,7 @@ fn project_code_systems_and_extensions_are_published() {
         }
     }
     let mut files = Vec::new();
-    for vendor in ["pluriform", "mijneigenplan"] {
+    for vendor in ["pluriform", "caress", "mijneigenplan"] {
         let folder = repo.join("mappings").join(vendor);
         files.push(folder.join("mapping.toml"));
         files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
@@ -219,11 +218,11 @@ fn project_code_systems_and_extensions_are_published() {
         }
     }
     let mut codings = Vec::new();
-    let goldens: Vec<Value> = ["pluriform-pameijer.json", "mep-pameijer.json"]
+    let goldens: Vec<Value> = ["pluriform-pameijer.json", "caress-sheerenloo.json", "mep-pameijer.json"]
         .iter()
         .map(|name| {
-            serde_json::from_str(&std::fs::read_to_string(repo.join("tests/golden/mapping").join(name)).unwrap())
-                .unwrap()
+            let text = std::fs::read_to_string(repo.join("tests/golden/mapping").join(name)).unwrap();
+            serde_json::from_str(&text).unwrap()
         })
         .collect();
     for golden in &goldens {
