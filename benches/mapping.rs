@@ -10,7 +10,7 @@
 //! ```text
 //! cargo bench --bench mapping                      # 1,000 and 10,000 clients
 //! cargo bench --bench mapping -- --clients 200,2000
-//! cargo bench --bench mapping -- --vendors caress
+//! cargo bench --bench mapping -- --vendors caress,mijneigenplan
 //! ```
 //!
 //! Targets: at least 20,000 source records a second; peak memory for
