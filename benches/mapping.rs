@@ -1,15 +1,16 @@
-//! The mapping benchmark: made-up Pluriform and Caress deliveries of 1,000
-//! and 10,000 clients (`demo::write_pluriform_delivery`,
-//! `demo::write_caress_delivery`) through the delivery reader
+//! The mapping benchmark: made-up Pluriform and Caress deliveries and
+//! MijnEigenPlan event streams of 1,000 and 10,000 clients
+//! (`demo::write_pluriform_delivery`, `demo::write_caress_delivery`,
+//! `demo::write_mep_delivery`) through the delivery reader
 //! (`Mapping::open_delivery`, then `DeliveryFile::for_each_record`) with
-//! `mappings/pluriform` and `mappings/caress`. The mapping alone is timed (no store); each size
+//! `mappings/pluriform`, `mappings/caress` and `mappings/mijneigenplan`. The mapping alone is timed (no store); each size
 //! runs in a child process (this binary again) that reports its peak
 //! memory (`VmHWM`), so that the sizes can be compared.
 //!
 //! ```text
 //! cargo bench --bench mapping                      # 1,000 and 10,000 clients
 //! cargo bench --bench mapping -- --clients 200,2000
-//! cargo bench --bench mapping -- --vendors caress
+//! cargo bench --bench mapping -- --vendors caress,mijneigenplan
 //! ```
 //!
 //! Targets: at least 20,000 source records a second; peak memory for
@@ -59,7 +60,7 @@ fn main() -> Result<()> {
     };
     let vendors: Vec<String> = match args.iter().position(|a| a == "--vendors") {
         Some(at) => args.get(at + 1).context("--vendors needs names")?.split(',').map(str::to_owned).collect(),
-        None => vec!["pluriform".into(), "caress".into()],
+        None => vec!["pluriform".into(), "caress".into(), "mijneigenplan".into()],
     };
     let dir = tempfile::tempdir()?;
     println!("# Mapping benchmark: {}\n", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
@@ -71,6 +72,7 @@ fn main() -> Result<()> {
         let (generator, extension) = match vendor.as_str() {
             "pluriform" => ("demo::write_pluriform_delivery", "json"),
             "caress" => ("demo::write_caress_delivery", "xml"),
+            "mijneigenplan" => ("demo::write_mep_delivery", "ndjson"),
             other => bail!("no generated deliveries of {other}"),
         };
         println!("\n## {vendor}\n");
@@ -86,6 +88,7 @@ fn main() -> Result<()> {
             let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
             match vendor.as_str() {
                 "caress" => zorgpoort::demo::write_caress_delivery(&mut out, "bench", clients, SEED, CREATED)?,
+                "mijneigenplan" => zorgpoort::demo::write_mep_delivery(&mut out, "bench", clients, SEED)?,
                 _ => zorgpoort::demo::write_pluriform_delivery(&mut out, "bench", clients, SEED, CREATED)?,
             }
             out.flush()?;

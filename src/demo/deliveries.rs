@@ -1,9 +1,12 @@
 //! The demo's deliveries, kept in the repository (`src/demo/deliveries/`)
 //! in the vendor's own format and loaded through the real ingest: a full
 //! Pluriform delivery of five made-up clients (`zorgpoort
-//! generate-delivery --tenant demo --clients 5 --seed 1`) and an
-//! incremental one after it (an update, an older update that is ignored,
-//! a new report, a tombstone, a report taken off the portal, a container).
+//! generate-delivery --tenant demo --clients 5 --seed 1`), MijnEigenPlan
+//! events of two of them (emotions, a step plan with two steps done, an
+//! activity; an account's event before the account; an account not linked,
+//! whose emotion stays held), and an incremental Pluriform delivery (an
+//! update, an older update that is ignored, a new report, a tombstone, a
+//! report taken off the portal, a container).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,29 +17,38 @@ use crate::mapping::engine::Refusal;
 use crate::mapping::spec::Mapping;
 use crate::store::Store;
 
-/// The demo deliveries of Pluriform, in the order they are ingested.
-pub const PLURIFORM: [(&str, &str); 2] = [
-    ("pluriform-demo-1.json", include_str!("deliveries/pluriform-demo-1.json")),
-    ("pluriform-demo-2.json", include_str!("deliveries/pluriform-demo-2.json")),
+/// The demo deliveries, in the order they are ingested: (vendor, name, text).
+pub const DELIVERIES: [(&str, &str, &str); 3] = [
+    ("pluriform", "pluriform-demo-1.json", include_str!("deliveries/pluriform-demo-1.json")),
+    ("mijneigenplan", "mep-demo-1.ndjson", include_str!("deliveries/mep-demo-1.ndjson")),
+    ("pluriform", "pluriform-demo-2.json", include_str!("deliveries/pluriform-demo-2.json")),
 ];
 
 /// Ingests the demo deliveries for `tenant` (whose code they name), with
-/// the Pluriform mapping in `mappings_dir`.
+/// the mappings in `mappings_dir`.
 pub async fn load(
     store: &Arc<dyn Store>,
     mappings_dir: &Path,
     tenant: &TenantCode,
 ) -> Result<Vec<(&'static str, Summary)>, IngestError> {
-    let folder = mappings_dir.join("pluriform");
-    let mapping = Mapping::load(&folder)
-        .map_err(|e| Refusal(format!("the Pluriform mapping in {} cannot be loaded: {e}", folder.display())))?;
-    let mapping = Arc::new(mapping);
+    let mut mappings: Vec<(&str, Arc<Mapping>)> = Vec::new();
+    for vendor in ["pluriform", "mijneigenplan"] {
+        let folder = mappings_dir.join(vendor);
+        let mapping = Mapping::load(&folder)
+            .map_err(|e| Refusal(format!("the {vendor} mapping in {} cannot be loaded: {e}", folder.display())))?;
+        mappings.push((vendor, Arc::new(mapping)));
+    }
     let dir = tempfile_dir()?;
     let mut summaries = Vec::new();
-    for (name, text) in PLURIFORM {
+    for (vendor, name, text) in DELIVERIES {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| Refusal(format!("writing {}: {e}", path.display())))?;
-        let summary = ingest::ingest_file(store, &mapping, tenant, &path, &Quiet).await?;
+        let mapping = mappings
+            .iter()
+            .find(|(v, _)| *v == vendor)
+            .map(|(_, m)| m)
+            .ok_or_else(|| Refusal(format!("no {vendor} mapping for the demo")))?;
+        let summary = ingest::ingest_file(store, mapping, tenant, &path, &Quiet).await?;
         summaries.push((name, summary));
     }
     let _ = std::fs::remove_dir_all(&dir);

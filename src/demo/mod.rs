@@ -8,10 +8,12 @@
 mod caress_delivery;
 pub mod deliveries;
 mod generate;
+mod mep_delivery;
 mod pluriform_delivery;
 
 pub use caress_delivery::write_caress_delivery;
 pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
+pub use mep_delivery::write_mep_delivery;
 pub use pluriform_delivery::write_pluriform_delivery;
 
 use crate::fhir::TenantCode;

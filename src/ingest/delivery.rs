@@ -11,12 +11,13 @@ use tokio::sync::mpsc;
 
 use super::provenance::DeliveryStamp;
 use super::source::{DeliverySource, SourceItem};
+use super::source_ref::{SourceRef, parse_linked};
 use super::summary::Summary;
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::parse_range;
 use crate::mapping::engine::{Action, MappedRecord, RecordOutcome, Refusal, Rejection};
 use crate::mapping::spec::Mapping;
-use crate::store::{NewReject, SourceChange, SourceRecordWrite, SourceResult, Store};
+use crate::store::{Linking, NewReject, SourceChange, SourceRecordWrite, SourceResult, Store};
 
 /// Source records written in one transaction.
 const CHUNK: usize = 500;
@@ -131,6 +132,11 @@ pub async fn ingest_delivery(
     writer.write(chunk).await?;
     progress.advance(remaining);
     reader.0.await.map_err(|e| Refusal(format!("reading the delivery failed: {e}")))??;
+    // Records held for a client that this delivery brought (or that came
+    // since) are written now.
+    let attached = store.attach_waiting(tenant, chrono::Utc::now()).await?;
+    writer.summary.attached += attached.records;
+    writer.summary.versions += attached.versions;
     progress.finish();
     Ok(writer.summary)
 }
@@ -226,7 +232,7 @@ impl ChunkWriter<'_> {
 /// What the store is to write for a mapped record; `None` for a container.
 /// A change time that is not a date-time rejects the record.
 pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<SourceRecordWrite>, Box<Rejection>> {
-    let MappedRecord { kind, source_id, client, changed, action, .. } = record;
+    let MappedRecord { kind, source_id, client, changed, action, amends, links, linked_through, amended, .. } = record;
     let changed_at = match &changed {
         None => stamp.created_at,
         Some(text) => match parse_range(text) {
@@ -243,6 +249,24 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
             }
         },
     };
+    let amends = match amends.as_deref().map(|text| (text, SourceRef::parse(text))) {
+        None => None,
+        Some((_, Some(target))) => Some((target.kind, target.source_id)),
+        Some((text, None)) => {
+            return Err(Box::new(Rejection {
+                kind,
+                source_id: Some(source_id),
+                field: "(amends)".into(),
+                reason: format!("'{text}' names no record (`ref(kind)`)"),
+                record: Value::Null,
+                parent: None,
+            }));
+        }
+    };
+    // A tombstone need not name its client: it is still a linked record
+    // (through an account not named), so that it is forgotten with it.
+    let via = client.as_deref().and_then(parse_linked).or_else(|| linked_through.map(|k| (k, String::new())));
+    let linking = Linking { links, via, amends, amended };
     let change = match action {
         Action::Container => return Ok(None),
         Action::Delete => SourceChange::Delete,
@@ -258,5 +282,5 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
             SourceChange::Write { resources, content_hash: hex::encode(hasher.finalize()) }
         }
     };
-    Ok(Some(SourceRecordWrite { kind, source_id, client, changed_at, change }))
+    Ok(Some(SourceRecordWrite { kind, source_id, client, changed_at, change, linking }))
 }

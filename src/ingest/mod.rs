@@ -1,6 +1,7 @@
 //! Vendor deliveries into the store.
 //!
 //! - [`order`]: the order rule (pure);
+//! - [`amend`]: records that amend another record's resources (pure);
 //! - [`source_ref`]: references between source records (pure);
 //! - [`provenance`]: the Provenance of every written resource (pure);
 //! - [`summary`]: what an ingest did;
@@ -12,6 +13,7 @@
 //! The store ([`crate::store::SourceStore`]) applies the pure rules inside
 //! its write transaction.
 
+pub mod amend;
 pub mod delivery;
 pub mod order;
 pub mod provenance;

@@ -52,6 +52,10 @@ pub async fn replay(
             }
         }
     }
+    // A replayed client brings the records held for it.
+    let attached = store.attach_waiting(tenant, chrono::Utc::now()).await?;
+    summary.attached += attached.records;
+    summary.versions += attached.versions;
     Ok(summary)
 }
 
@@ -78,7 +82,7 @@ async fn replay_one(
             parent: None,
         })
     };
-    let Some(kind) = mapping.records.iter().find(|k| k.kind == r.kind) else {
+    let Some(kind) = mapping.record_kind(&r.kind) else {
         return Ok(still("(record)", format!("the {} mapping has no record kind '{}' any more", r.vendor, r.kind)));
     };
     let parse = |text: &str| serde_json::from_str::<Value>(text);
@@ -121,6 +125,7 @@ fn describe(result: &SourceResult) -> &'static str {
         SourceResult::Deleted => "deleted",
         SourceResult::Skipped => "skipped (not for the portal)",
         SourceResult::Older => "older than what is stored since: ignored",
+        SourceResult::Held => "held until its client is known",
         SourceResult::ClientDeleted => "its client is deleted",
         SourceResult::Failed { .. } => "failed",
     }

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::mapping::filter::{KIND_ALTERNATIVES, SOURCE_REFERENCE_PREFIX};
+use crate::mapping::filter::{KIND_ALTERNATIVES, LINKED_REFERENCE_PREFIX, SOURCE_REFERENCE_PREFIX};
 
 /// A reference to (a part of) a source record of the same vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +64,27 @@ fn decode(id: &str) -> Option<String> {
     }
     out.push_str(rest);
     Some(out)
+}
+
+/// The record (kind, source id) a linked reference
+/// (`urn:zorgpoort:linked:<kind>:<id>`) takes its client from.
+pub fn parse_linked(text: &str) -> Option<(String, String)> {
+    let (kind, id) = text.strip_prefix(LINKED_REFERENCE_PREFIX)?.split_once(':')?;
+    if kind.is_empty() || id.is_empty() {
+        return None;
+    }
+    Some((kind.to_owned(), decode(id)?))
+}
+
+/// Replaces every linked reference in a resource by `by` (the client's
+/// FHIR reference).
+pub fn replace_linked(value: &mut Value, by: &str) {
+    match value {
+        Value::String(s) if s.starts_with(LINKED_REFERENCE_PREFIX) => *s = by.to_owned(),
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_linked(v, by)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| replace_linked(v, by)),
+        _ => {}
+    }
 }
 
 /// Every source reference in a resource, in document order.
@@ -145,6 +166,24 @@ mod tests {
         {
             assert_eq!(SourceRef::parse(not_one), None, "{not_one}");
         }
+    }
+
+    #[test]
+    fn linked_references_name_the_record_the_client_comes_through() {
+        assert_eq!(parse_linked("urn:zorgpoort:linked:account:u-1"), Some(("account".into(), "u-1".into())));
+        assert_eq!(parse_linked("urn:zorgpoort:linked:account:u%23:1"), Some(("account".into(), "u#:1".into())));
+        for not_one in ["urn:zorgpoort:source:account:u-1", "urn:zorgpoort:linked:account", "urn:zorgpoort:linked::u"] {
+            assert_eq!(parse_linked(not_one), None, "{not_one}");
+        }
+        let mut resource = json!({"subject": {"reference": "urn:zorgpoort:linked:account:u-1"},
+                                  "participant": [{"actor": {"reference": "urn:zorgpoort:linked:account:u-1"}}],
+                                  "note": [{"text": "urn:zorgpoort:source:x:1"}]});
+        replace_linked(&mut resource, "Patient/p");
+        assert_eq!(
+            resource,
+            json!({"subject": {"reference": "Patient/p"}, "participant": [{"actor": {"reference": "Patient/p"}}],
+                   "note": [{"text": "urn:zorgpoort:source:x:1"}]})
+        );
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct Summary {
     pub skipped: u64,
     /// Older than what is stored (out of order): ignored.
     pub stale: u64,
+    /// Kept, unseen, until their client is known (an account not linked yet).
+    pub held: u64,
+    /// Held before, written now that their client is known.
+    pub attached: u64,
     /// Only an id and nested records: nothing of their own to write.
     pub containers: u64,
     pub rejected: u64,
@@ -46,6 +50,7 @@ impl Summary {
             SourceResult::Deleted => self.deleted += 1,
             SourceResult::Skipped | SourceResult::ClientDeleted => self.skipped += 1,
             SourceResult::Older => self.stale += 1,
+            SourceResult::Held => self.held += 1,
             SourceResult::Failed { .. } => self.rejected += 1,
         }
     }
@@ -68,6 +73,8 @@ impl fmt::Display for Summary {
             ("deleted", self.deleted),
             ("skipped", self.skipped),
             ("stale (older than stored)", self.stale),
+            ("held (waiting for their client)", self.held),
+            ("attached (held before)", self.attached),
             ("containers", self.containers),
             ("rejected", self.rejected),
         ];

@@ -28,6 +28,16 @@ pub struct MappedRecord {
     /// When it last changed at the source (FHIR dateTime), if it says.
     pub changed: Option<String>,
     pub action: Action,
+    /// The record whose resources this one changes (a source reference,
+    /// `urn:zorgpoort:source:<kind>:<id>`), if its kind `amends` one.
+    pub amends: Option<String>,
+    /// Other records take their client through this one.
+    pub links: bool,
+    /// The kind this one takes its client through (`linked(kind)`), also
+    /// for a tombstone that does not say its client.
+    pub linked_through: Option<String>,
+    /// Records of other kinds amend this one.
+    pub amended: bool,
     pub warnings: Vec<String>,
 }
 
@@ -76,6 +86,36 @@ impl Mapping {
         })
     }
 
+    /// Maps one line of an NDJSON delivery: its record kind is the one
+    /// whose `at` names the line's kind (`kind_field`). A line of a kind
+    /// no record kind names is rejected (under its `line_id`), and kept,
+    /// so that a later mapping that knows it can replay it.
+    pub fn map_line(&self, line: &Value, delivery: &Value) -> RecordOutcome {
+        let field = self.kind_field.as_deref().unwrap_or_default();
+        let source_id = || {
+            let scope = Scope::new(line, None, delivery);
+            self.line_id.as_ref().and_then(|e| self.text(e, &scope).ok().flatten())
+        };
+        let reject = |kind: &str, reason: String| {
+            RecordOutcome::Rejected(Rejection {
+                kind: kind.to_owned(),
+                source_id: source_id(),
+                field: field.to_owned(),
+                reason,
+                record: line.clone(),
+                parent: None,
+            })
+        };
+        let name = match line.get(field) {
+            Some(Value::String(name)) if !name.trim().is_empty() => name,
+            _ => return reject("(line)", format!("the line says no kind (`{field}`)")),
+        };
+        match self.records.iter().find(|k| k.line_kinds.contains(name)) {
+            Some(kind) => self.map_record(kind, line, None, delivery),
+            None => reject(name, format!("unknown {field} kind `{name}`")),
+        }
+    }
+
     /// Maps one record of `kind`; `parent` is the record it is nested in.
     pub fn map_record(
         &self,
@@ -122,11 +162,16 @@ impl Mapping {
                 },
             };
             let changed = kind.changed.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
+            let amends = kind.amends.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
+            if kind.amends.is_some() && amends.is_none() {
+                let field = kind.amends.as_ref().map(field_of).unwrap_or_default();
+                return Err(FieldError { field, reason: "names no record to amend".into() });
+            }
             if self.holds(kind.deleted.as_ref(), &scope)? {
                 // A tombstone carries its id and change time; its client, if
                 // it names one, is only a hint.
                 let client = kind.client.as_ref().and_then(|e| self.text(e, &scope).ok().flatten());
-                return Ok((record_kind, client, changed, Action::Delete));
+                return Ok((record_kind, client, changed, amends, Action::Delete));
             }
             let client = kind.client.as_ref().map(|e| self.text(e, &scope)).transpose()?.flatten();
             let action = if self.holds(kind.container.as_ref(), &scope)? {
@@ -153,15 +198,19 @@ impl Mapping {
                 }
                 Action::Write(resources)
             };
-            Ok::<_, FieldError>((record_kind, client, changed, action))
+            Ok::<_, FieldError>((record_kind, client, changed, amends, action))
         })();
         match outcome {
-            Ok((record_kind, client, changed, action)) => RecordOutcome::Mapped(MappedRecord {
+            Ok((record_kind, client, changed, amends, action)) => RecordOutcome::Mapped(MappedRecord {
                 kind: record_kind,
                 source_id,
                 client,
                 changed,
                 action,
+                amends,
+                links: kind.links,
+                linked_through: kind.linked_through.clone(),
+                amended: kind.amended,
                 warnings: notes.into_inner(),
             }),
             Err(error) => reject(Some(source_id), error),

@@ -34,6 +34,18 @@ pub fn source_reference(kind: &str, source_id: &str, part: Option<&str>) -> Stri
     }
 }
 
+/// The prefix of a reference to the client another record links to
+/// (`urn:zorgpoort:linked:<kind>:<source id>`: the client that record
+/// names, whichever vendor delivered it); the writer replaces it by the
+/// client's Patient, or holds the record while the link resolves to none.
+pub const LINKED_REFERENCE_PREFIX: &str = "urn:zorgpoort:linked:";
+
+/// The reference to the client that the record `kind` `source_id` links to.
+pub fn linked_reference(kind: &str, source_id: &str) -> String {
+    let id = source_id.replace('%', "%25").replace('#', "%23");
+    format!("{LINKED_REFERENCE_PREFIX}{kind}:{id}")
+}
+
 /// Between the kinds of a source reference that may name a record of any
 /// of them (`ref_any`): the writer takes the first kind that has a record
 /// with the id.
@@ -71,6 +83,8 @@ enum Args {
     Table,
     /// A record kind's name, and optionally one of its parts.
     Reference,
+    /// A record kind's name.
+    Kind,
     /// A field path or a literal.
     Field,
     /// Two field paths or literals.
@@ -89,6 +103,7 @@ fn signature(name: &str) -> Option<Args> {
         "split" | "range" => Args::Literals2,
         "table" | "table_each" => Args::Table,
         "ref" => Args::Reference,
+        "linked" => Args::Kind,
         "ref_any" => Args::Kinds,
         "and" | "or" | "unless" => Args::Field,
         "caress_period" => Args::Fields2,
@@ -127,7 +142,7 @@ impl Filters {
             let args = signature(&call.name).ok_or_else(|| format!("there is no filter `{}`", call.name))?;
             let wanted = match args {
                 Args::None => 0..=0,
-                Args::Literal | Args::Table | Args::Field => 1..=1,
+                Args::Literal | Args::Table | Args::Field | Args::Kind => 1..=1,
                 Args::Literals2 | Args::Fields2 => 2..=2,
                 Args::Reference => 1..=2,
                 Args::Kinds => 2..=8,
@@ -147,7 +162,7 @@ impl Filters {
                 (Args::Table, Some(arg)) if !self.tables.contains_key(&arg.as_text()) => {
                     return Err(format!("there is no code table `{}`", arg.as_text()));
                 }
-                (Args::Reference, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
+                (Args::Reference | Args::Kind, Some(arg)) if !self.record_kinds.contains(&arg.as_text()) => {
                     return Err(format!("there is no record kind `{}`", arg.as_text()));
                 }
                 (Args::Kinds, _) => {
@@ -216,6 +231,7 @@ impl Filters {
                 let part = call.args.get(1).map(Arg::as_text);
                 on_text(input, |s| Ok(Value::String(source_reference(&arg(0), s, part.as_deref()))))
             }
+            "linked" => on_text(input, |s| Ok(Value::String(linked_reference(&arg(0), s)))),
             "ref_any" => {
                 let kinds: Vec<String> = call.args.iter().map(Arg::as_text).collect();
                 on_text(input, |s| Ok(Value::String(source_reference(&kinds.join(KIND_ALTERNATIVES), s, None))))
@@ -419,6 +435,13 @@ mod tests {
     }
 
     #[test]
+    fn linked_names_the_client_another_record_links_to() {
+        check("mep_id | linked(client)", json!({"mep_id": "u-1"}), json!("urn:zorgpoort:linked:client:u-1"));
+        check("mep_id | linked(client)", json!({"mep_id": "u#%"}), json!("urn:zorgpoort:linked:client:u%23%25"));
+        check("mep_id | linked(client)", json!({}), Value::Null);
+    }
+
+    #[test]
     fn and_or_unless_take_a_field_or_a_literal() {
         let record = json!({"einde": "31-12-2024", "leeg": "", "nee": false, "begin": "01-01-2020",
                             "in_zorg": {"begin": "02-02-2020"}});
@@ -526,6 +549,8 @@ mod tests {
             ("id | ref(client, plan)", "record kind `client` has no part `plan`"),
             ("id | ref(client, careteam, x)", "`ref` takes 1 or 2 argument(s), not 3"),
             ("id | and", "`and` takes 1 argument(s), not 0"),
+            ("id | linked(nobody)", "there is no record kind `nobody`"),
+            ("id | linked(client, careteam)", "`linked` takes 1 argument(s), not 2"),
             ("id | upper | present", "`present` asks about a field"),
             ("'x' | present", "`present` asks about a field"),
         ];

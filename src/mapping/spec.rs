@@ -53,6 +53,11 @@ pub struct Mapping {
     pub tenant: expr::Path,
     /// When the delivery was made (an expression over the envelope).
     pub created: Expr,
+    /// NDJSON: the field of each line that says its record kind.
+    pub kind_field: Option<String>,
+    /// NDJSON: the id of a line of a kind no record kind takes (for its
+    /// rejection).
+    pub line_id: Option<Expr>,
     pub records: Vec<RecordKind>,
     pub filters: Filters,
 }
@@ -62,8 +67,12 @@ pub struct Mapping {
 pub struct RecordKind {
     pub kind: String,
     /// The list it sits in: field names from the envelope, `[]` stepping
-    /// into each item of a list on the way (`clienten[].metingen`).
+    /// into each item of a list on the way (`clienten[].metingen`). Empty
+    /// for NDJSON, whose lines say their kind ([`Self::line_kinds`]).
     pub at: Vec<String>,
+    /// NDJSON: the values of the delivery's `kind_field` whose lines are
+    /// records of this kind (`at = ["activiteit", "activiteit_verwijderd"]`).
+    pub line_kinds: Vec<String>,
     pub id: Expr,
     /// The source id of the client the record belongs to.
     pub client: Option<Expr>,
@@ -73,6 +82,18 @@ pub struct RecordKind {
     pub container: Option<Expr>,
     /// A record that is not stored (not for the portal, a concept).
     pub skip: Option<Expr>,
+    /// The record whose resources this one changes (`ref(kind)`): its
+    /// resources are merged into that record's instead of written alone.
+    pub amends: Option<Expr>,
+    /// Other records take their client through this kind (`linked(kind)`
+    /// in their `client`): when one of these changes, they follow.
+    pub links: bool,
+    /// The kind this one takes its client through (`linked(kind)` in its
+    /// `client`).
+    pub linked_through: Option<String>,
+    /// Records of other kinds amend this kind (`ref(kind)` in their
+    /// `amends`): kept as mapped, to merge them in.
+    pub amended: bool,
     /// The kind the record is of, when not this one: a tombstone element
     /// naming the type of what it deletes. Its `id` is then that record's.
     pub as_kind: Option<Expr>,
@@ -112,21 +133,41 @@ struct FileDelivery {
     version: Fixed,
     tenant: String,
     created: String,
+    kind_field: Option<String>,
+    line_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRecord {
     kind: String,
-    at: String,
+    at: OneOrMany,
     id: String,
     client: Option<String>,
     changed: Option<String>,
     deleted: Option<String>,
     container: Option<String>,
     skip: Option<String>,
+    amends: Option<String>,
     as_kind: Option<String>,
     resources: Vec<FileResource>,
+}
+
+/// `at`: one list path, or (NDJSON) one or more line kinds.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn all(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one.clone()],
+            OneOrMany::Many(many) => many.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +256,26 @@ impl Mapping {
             _ => return Err(error(None, format!("delivery.tenant: `{}` is not a field path", delivery.tenant))),
         };
 
+        match (delivery.reader, &delivery.kind_field) {
+            (Reader::Ndjson, None) => {
+                return Err(error(
+                    None,
+                    "delivery.kind_field: an NDJSON delivery names the field of each line's kind".into(),
+                ));
+            }
+            (Reader::Json | Reader::Xml, Some(_)) => {
+                return Err(error(None, "delivery.kind_field: only NDJSON deliveries have one".into()));
+            }
+            _ => {}
+        }
+        let line_id = match (&delivery.line_id, &delivery.kind_field) {
+            (Some(_), None) => return Err(error(None, "delivery.line_id: only NDJSON deliveries have one".into())),
+            (Some(id), Some(_)) => {
+                Some(expression(id, &filters).map_err(|m| error(None, format!("delivery.line_id: {m}")))?)
+            }
+            (None, _) => None,
+        };
+        let mut line_kinds_seen: Vec<String> = Vec::new();
         let mut records = Vec::new();
         for spanned in &parsed.records {
             let line = Some(line_of(spanned.span().start));
@@ -263,19 +324,60 @@ impl Mapping {
                     ));
                 }
             }
+            let (at, line_kinds) = match (delivery.reader, &record.at) {
+                (Reader::Ndjson, at) => {
+                    let kinds = at.all();
+                    if kinds.is_empty() || kinds.iter().any(|k| k.trim().is_empty()) {
+                        return Err(here("at", "name the line kinds of this record kind".into()));
+                    }
+                    if let Some(twice) = kinds.iter().find(|k| line_kinds_seen.contains(k)) {
+                        return Err(here("at", format!("line kind `{twice}` belongs to another record kind too")));
+                    }
+                    line_kinds_seen.extend(kinds.iter().cloned());
+                    (Vec::new(), kinds)
+                }
+                (_, OneOrMany::One(path)) => (list_path(path).map_err(|m| here("at", m))?, Vec::new()),
+                (_, OneOrMany::Many(_)) => {
+                    return Err(here("at", "one list path: several line kinds are for NDJSON deliveries".into()));
+                }
+            };
             records.push(RecordKind {
                 kind: record.kind.clone(),
-                at: list_path(&record.at).map_err(|m| here("at", m))?,
+                at,
+                line_kinds,
                 id: expression(&record.id, &filters).map_err(|m| here("id", m))?,
                 client: optional("client", &record.client)?,
                 changed: optional("changed", &record.changed)?,
                 deleted: optional("deleted", &record.deleted)?,
                 container: optional("container", &record.container)?,
                 skip: optional("skip", &record.skip)?,
+                amends: optional("amends", &record.amends)?,
+                links: false,
+                linked_through: None,
+                amended: false,
                 as_kind: optional("as_kind", &record.as_kind)?,
                 parent_lists: Vec::new(),
                 resources,
             });
+        }
+        // The kinds records take their client through.
+        for record in &mut records {
+            record.linked_through = record
+                .client
+                .as_ref()
+                .and_then(|e| e.filters.iter().find(|f| f.name == "linked"))
+                .and_then(|f| f.args.first().map(expr::Arg::as_text));
+        }
+        let linked: Vec<String> = records.iter().filter_map(|r| r.linked_through.clone()).collect();
+        let amended: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.amends.as_ref())
+            .flat_map(|e| e.filters.iter().filter(|f| f.name == "ref"))
+            .filter_map(|f| f.args.first().map(expr::Arg::as_text))
+            .collect();
+        for record in &mut records {
+            record.links = linked.contains(&record.kind);
+            record.amended = amended.contains(&record.kind);
         }
         let lists: Vec<Vec<String>> = records.iter().map(|kind| nested_lists(&records, &parent_of(&kind.at))).collect();
         for (kind, lists) in records.iter_mut().zip(lists) {
@@ -289,6 +391,8 @@ impl Mapping {
             format_version: delivery.version,
             tenant,
             created,
+            kind_field: delivery.kind_field,
+            line_id,
             records,
             filters,
         })
@@ -296,6 +400,12 @@ impl Mapping {
 }
 
 impl Mapping {
+    /// The record kind of a kind's name, or (NDJSON) of a line kind.
+    pub fn record_kind(&self, name: &str) -> Option<&RecordKind> {
+        let mut kinds = self.records.iter();
+        kinds.clone().find(|k| k.kind == name).or_else(|| kinds.find(|k| k.line_kinds.iter().any(|l| l == name)))
+    }
+
     /// The fields of a record at `at` that hold records of their own
     /// (the first step after `at` + `[]` of every kind nested in it).
     pub fn nested_lists(&self, at: &[String]) -> Vec<String> {

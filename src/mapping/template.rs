@@ -9,7 +9,8 @@
 //!   expression has a value that is not `false`.
 //! - An array element `{"$each": "{{ path }}", "$as": "name", ...}` stands
 //!   for one element per item of the list at `path`, the item bound to
-//!   `name` in the rest of the element.
+//!   `name` in the rest of the element; `"$number": "n"` binds `n` to its
+//!   position in the list, from 1.
 //! - `{"$join": " ", "$parts": ["{{ a }}", "{{ b }}"]}` is the text of the
 //!   parts that have a value, joined (`van der` + `Berg`, or just `Berg`);
 //!   `"$then": "base64"` passes the joined text through filters.
@@ -42,7 +43,7 @@ pub enum Template {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Element {
     One(Template),
-    Each { list: Expr, name: String, element: Template },
+    Each { list: Expr, name: String, number: Option<String>, element: Template },
 }
 
 /// A template that cannot be used: where (a JSON path in the template)
@@ -150,16 +151,28 @@ fn compile(value: &Value, at: &str, filters: &Filters) -> Result<Template, Templ
                                 });
                             }
                         };
+                        let number = match map.get("$number") {
+                            None => None,
+                            Some(Value::String(n)) if !n.is_empty() && !n.starts_with('$') && *n != name => {
+                                Some(n.clone())
+                            }
+                            Some(_) => {
+                                return Err(TemplateError {
+                                    at: here,
+                                    message: "`$number` names the item's position: a name of its own".into(),
+                                });
+                            }
+                        };
                         let rest: Map<String, Value> = map
                             .iter()
-                            .filter(|(k, _)| *k != "$each" && *k != "$as")
+                            .filter(|(k, _)| *k != "$each" && *k != "$as" && *k != "$number")
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect();
                         let element = match rest.get("$value") {
                             Some(value) if rest.len() == 1 => compile(value, &format!("{here}.$value"), filters)?,
                             _ => compile(&Value::Object(rest), &here, filters)?,
                         };
-                        elements.push(Element::Each { list, name, element });
+                        elements.push(Element::Each { list, name, number, element });
                     }
                     None => elements.push(Element::One(compile(item, &here, filters)?)),
                 }
@@ -334,15 +347,21 @@ fn render_value(template: &Template, scope: &Scope<'_>, filters: &Filters) -> Re
             for element in elements {
                 match element {
                     Element::One(t) => splice(&mut items, render_value(t, scope, filters)?),
-                    Element::Each { list, name, element } => {
+                    Element::Each { list, name, number, element } => {
                         let list = evaluate(list, scope, filters)?;
                         let list = match &list {
                             Value::Array(items) => items.as_slice(),
                             Value::Null => &[],
                             single => std::slice::from_ref(single),
                         };
-                        for item in list {
-                            splice(&mut items, render_value(element, &scope.with(name, item), filters)?);
+                        for (i, item) in list.iter().enumerate() {
+                            let bound = scope.with(name, item);
+                            let position = Value::from(i + 1);
+                            let scope = match number {
+                                Some(number) => bound.with(number, &position),
+                                None => bound,
+                            };
+                            splice(&mut items, render_value(element, &scope, filters)?);
                         }
                     }
                 }
@@ -442,6 +461,19 @@ mod tests {
         assert_eq!(out, json!({"goal": [{"reference": "Goal/D-1"}, {"reference": "Goal/D-2"}], "tags": ["a", "b"]}));
         let out = run(template, json!({"toelichting": "Zittend"})).unwrap();
         assert_eq!(out, json!({"note": [{"text": "Zittend"}]}));
+    }
+
+    #[test]
+    fn repetitions_know_their_position() {
+        let template = json!({"activity": [{"$each": "{{ stappen }}", "$as": "stap", "$number": "n",
+                                            "id": "stap-{{ n }}", "text": "{{ stap }}"}]});
+        let out = run(template, json!({"stappen": ["pakken", "poetsen"]})).unwrap();
+        assert_eq!(out, json!({"activity": [{"id": "stap-1", "text": "pakken"}, {"id": "stap-2", "text": "poetsen"}]}));
+        for number in [json!("$n"), json!(""), json!(3), json!("stap")] {
+            let template = json!({"a": [{"$each": "{{ stappen }}", "$as": "stap", "$number": number, "v": "x"}]});
+            let error = Template::compile(&template, &Filters::for_tests()).unwrap_err();
+            assert!(error.message.contains("$number"), "{error}");
+        }
     }
 
     #[test]

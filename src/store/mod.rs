@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 pub use error::{Error, ErrorKind, Result};
 pub use prepare::{PrepareError, PreparedResource, prepare};
 pub use rejects::{NewReject, RejectStore, StoredReject};
-pub use source::{SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
+pub use source::{Attached, Linking, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
 
 use crate::fhir::datetime::EpochMillis;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};

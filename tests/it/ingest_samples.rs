@@ -1,5 +1,6 @@
 //! The vendor's own samples, ingested in the documented order (the full
-//! Pluriform delivery, then its incremental one), read back through the
+//! Pluriform delivery, the MijnEigenPlan events, then the incremental
+//! Pluriform delivery), read back through the
 //! FHIR API: what each client has, the facts the contract singles out, and
 //! a second ingest that writes nothing.
 
@@ -19,6 +20,7 @@ fn sample(name: &str) -> PathBuf {
 }
 
 const NAMING: &str = "https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform";
+const MEP_NAMING: &str = "https://zorgpoort.nl/fhir/NamingSystem/pameijer/mijneigenplan";
 
 struct Api<'a> {
     server: &'a TestServer,
@@ -36,7 +38,16 @@ impl Api<'_> {
 
     /// The one resource of `resource_type` with this source identifier.
     async fn by_source(&self, resource_type: &str, kind: &str, id: &str) -> Option<Value> {
-        let (status, bundle) = self.get(&format!("{resource_type}?identifier={NAMING}/{kind}|{id}")).await;
+        self.by_identifier(resource_type, NAMING, kind, id).await
+    }
+
+    /// The one resource of `resource_type` a MijnEigenPlan record became.
+    async fn by_mep(&self, resource_type: &str, kind: &str, id: &str) -> Option<Value> {
+        self.by_identifier(resource_type, MEP_NAMING, kind, id).await
+    }
+
+    async fn by_identifier(&self, resource_type: &str, naming: &str, kind: &str, id: &str) -> Option<Value> {
+        let (status, bundle) = self.get(&format!("{resource_type}?identifier={naming}/{kind}|{id}")).await;
         assert_eq!(status, 200, "{bundle}");
         let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
         assert!(entries.len() <= 1, "{kind} {id}: {bundle}");
@@ -86,6 +97,30 @@ async fn pluriform_samples_read_back_per_client(db: Db) {
     assert_eq!((full.created, full.skipped, full.unchanged), (106, 2, 2), "{full:?}");
     let report_2 = api.by_source("Communication", "rapportage", "RR-100009-2").await.unwrap();
     let client_3 = api.by_source("Patient", "client", "100003").await.unwrap();
+    let client_3_id = client_3["id"].as_str().unwrap();
+
+    // The MijnEigenPlan events: accounts u-50000 and u-50001 link to
+    // clients 100003 and 100009; u-99999 has no extern_id.
+    let mep = Arc::new(Mapping::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/mijneigenplan")).unwrap());
+    let mep_types = ["Observation", "CarePlan", "Appointment"];
+    let before = api.counts(client_3_id, &mep_types).await;
+    let events = ingest(&server, &mep, "mep-pameijer.ndjson").await;
+    // Created: three accounts, eight emotions, two plans, two completed
+    // steps, two activities; unchanged: the two duplicate lines; held: the
+    // emotion of u-99999; rejected: the unknown kind `zoeklicht`.
+    assert_eq!(
+        (events.records, events.created, events.unchanged, events.held, events.rejected),
+        (21, 17, 2, 1, 1),
+        "{events:?}"
+    );
+    assert!(api.by_mep("Observation", "emotie", "e-17").await.is_none(), "held: seen by nobody");
+    let plan_3 = api.by_mep("CarePlan", "stappenplan", "sp-0").await.unwrap();
+    assert_eq!(plan_3["subject"]["reference"], format!("Patient/{client_3_id}"));
+    assert_eq!(plan_3["activity"][1]["detail"]["status"], "completed");
+    let emotion_3 = api.by_mep("Observation", "emotie", "e-4").await.unwrap();
+    // Five emotions, one plan, one activity more.
+    let after = api.counts(client_3_id, &mep_types).await;
+    assert_eq!([after[0] - before[0], after[1] - before[1], after[2] - before[2]], [5, 1, 1]);
 
     let delta = ingest(&server, &mapping, "pluriform-pameijer-delta.json").await;
     assert_eq!(delta.rejected, 0, "{delta:?}");
@@ -101,7 +136,12 @@ async fn pluriform_samples_read_back_per_client(db: Db) {
     let p9 = api.by_source("Patient", "client", "100009").await.unwrap();
     let p9_id = p9["id"].as_str().unwrap();
     assert_eq!(p9["identifier"][0]["system"], "http://fhir.nl/fhir/NamingSystem/bsn");
-    assert_eq!(api.counts(p9_id, &TYPES).await, [2, 3, 4, 11, 0, 0, 2, 1, 1, 1, 1], "100009");
+    // Three of its Observations are emotions and its one CarePlan a step
+    // plan, with an activity, from MijnEigenPlan.
+    assert_eq!(api.counts(p9_id, &TYPES).await, [2, 3, 4, 14, 0, 1, 2, 1, 1, 1, 1], "100009");
+    assert_eq!(api.counts(p9_id, &["Appointment"]).await, [1]);
+    let plan_9 = api.by_mep("CarePlan", "stappenplan", "sp-1").await.unwrap();
+    assert_eq!(plan_9["subject"]["reference"], format!("Patient/{p9_id}"));
     let p15 = api.by_source("Patient", "client", "100015").await.unwrap();
     let p15_id = p15["id"].as_str().unwrap();
     assert_eq!(api.counts(p15_id, &TYPES).await, [1, 4, 13, 10, 2, 1, 2, 1, 1, 1, 1], "100015");
@@ -130,9 +170,12 @@ async fn pluriform_samples_read_back_per_client(db: Db) {
 
     // Tombstoned: gone with 410, also everything of the deleted client.
     assert_eq!(api.status(&format!("Communication/{}", report_2["id"].as_str().unwrap())).await, 410);
-    let client_3_id = client_3["id"].as_str().unwrap();
     assert_eq!(api.status(&format!("Patient/{client_3_id}")).await, 410);
     assert_eq!(api.counts(client_3_id, &TYPES).await, [0; 11]);
+    // Its MijnEigenPlan data went with it.
+    assert_eq!(api.counts(client_3_id, &["Appointment"]).await, [0]);
+    assert_eq!(api.status(&format!("CarePlan/{}", plan_3["id"].as_str().unwrap())).await, 410);
+    assert_eq!(api.status(&format!("Observation/{}", emotion_3["id"].as_str().unwrap())).await, 410);
 
     // A Provenance for every written resource, visible with it.
     let (_, provenance) = api.get(&format!("Provenance?target=Observation/{}", m0["id"].as_str().unwrap())).await;
@@ -144,8 +187,12 @@ async fn pluriform_samples_read_back_per_client(db: Db) {
     // Both deliveries again: nothing new.
     let tenant = TenantCode::parse(TENANT).unwrap();
     let before = server.store.last_change(&tenant).await.unwrap();
-    for name in ["pluriform-pameijer.json", "pluriform-pameijer-delta.json"] {
-        let again = ingest(&server, &mapping, name).await;
+    for (name, mapping) in [
+        ("pluriform-pameijer.json", &mapping),
+        ("mep-pameijer.ndjson", &mep),
+        ("pluriform-pameijer-delta.json", &mapping),
+    ] {
+        let again = ingest(&server, mapping, name).await;
         assert_eq!((again.created, again.updated, again.deleted, again.versions), (0, 0, 0, 0), "{name}: {again:?}");
     }
     assert_eq!(server.store.last_change(&tenant).await.unwrap(), before);

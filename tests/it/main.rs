@@ -12,6 +12,8 @@
 //! - `ingest`: delivery files into the store and back out through the API.
 //! - `ingest_samples`, `ingest_caress`: the vendors' samples in order,
 //!   read back per client through the API.
+//! - `ingest_mep`: MijnEigenPlan events linked to their client through
+//!   their account: held, attached, moved, removed with the client.
 //! - `ingest_http`: deliveries over HTTP: scope, size and time limits, the spool.
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
@@ -33,6 +35,7 @@ mod include;
 mod ingest;
 mod ingest_caress;
 mod ingest_http;
+mod ingest_mep;
 mod ingest_samples;
 mod mapping;
 mod metadata;

@@ -191,8 +191,9 @@ async fn demo_serves_its_own_data() {
     let client = reqwest::Client::new();
     let (status, bundle) = json(client.get(format!("{base}/Patient")).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!((status, bundle["total"].as_u64()), (200, Some(5)), "{bundle}");
-    // Everything a Pluriform delivery becomes, ingested from the demo
-    // deliveries (kept in the repository), with a Provenance each.
+    // Everything a Pluriform delivery and MijnEigenPlan events become,
+    // ingested from the demo deliveries (kept in the repository), with a
+    // Provenance each.
     let mut versions = 0;
     for t in [
         "Patient",
@@ -208,6 +209,7 @@ async fn demo_serves_its_own_data() {
         "Invoice",
         "CareTeam",
         "EpisodeOfCare",
+        "Appointment",
         "Provenance",
     ] {
         let url = format!("{base}/{t}?_summary=count");

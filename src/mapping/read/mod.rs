@@ -1,7 +1,8 @@
 //! A delivery file read in two passes, in memory that does not grow with
 //! the size of the delivery: only the envelope and one top-level item (a
 //! client with its nested records) are held at a time. A JSON delivery
-//! here; an XML one (`reader = "xml"`) in the same two passes in [`xml`].
+//! here; an XML one (`reader = "xml"`) in the same two passes in [`xml`],
+//! an NDJSON one (`reader = "ndjson"`, one record a line) in [`ndjson`].
 //!
 //! 1. [`Mapping::open_delivery`] reads the whole file once: it must be
 //!    UTF-8 JSON to its end, with an object at the top (rule 5 of the
@@ -20,6 +21,7 @@
 
 mod bytes;
 mod framing;
+pub mod ndjson;
 mod records;
 pub mod xml;
 
@@ -55,6 +57,8 @@ enum Lists {
     Json(Vec<ListSpan>),
     /// The record lists of an XML document, counted.
     Xml(Vec<xml::XmlList>),
+    /// NDJSON: the number of record lines (after the header).
+    Lines { records: u64 },
 }
 
 impl Mapping {
@@ -78,12 +82,7 @@ impl Mapping {
                 let framing = xml::frame(path, &names)?;
                 (framing.envelope, Lists::Xml(framing.lists))
             }
-            Reader::Ndjson => {
-                return Err(Refusal(format!(
-                    "{} deliveries are NDJSON; only JSON and XML deliveries are read from a file so far",
-                    self.vendor
-                )));
-            }
+            Reader::Ndjson => return ndjson::open(self, path),
         };
         if Stamp::of(path).map_err(cannot_read)? != stamp {
             return Err(Refusal("the delivery changed while it was being read".into()));
@@ -128,6 +127,7 @@ impl DeliveryFile {
         match &self.lists {
             Lists::Json(lists) => lists.iter().map(|list| list.items).sum(),
             Lists::Xml(lists) => lists.iter().map(|list| list.items).sum(),
+            Lists::Lines { records } => *records,
         }
     }
 
@@ -154,12 +154,17 @@ impl DeliveryFile {
         mut each: impl FnMut(RecordOutcome, &Value, Option<&Value>) -> ControlFlow<()>,
     ) -> Result<(), Refusal> {
         self.unchanged()?;
+        if let Lists::Lines { records } = self.lists {
+            let flow = ndjson::map_lines(self, records, mapping, &mut each)?;
+            return if flow.is_break() { Ok(()) } else { self.unchanged() };
+        }
         for name in mapping.list_names() {
             let kinds: Vec<&RecordKind> =
                 mapping.records.iter().filter(|kind| kind.at.first().map(String::as_str) == Some(name)).collect();
             let (json, xml) = match &self.lists {
                 Lists::Json(lists) => (lists.iter().find(|list| list.name == name), None),
                 Lists::Xml(lists) => (None, lists.iter().find(|list| list.name == name)),
+                Lists::Lines { .. } => (None, None),
             };
             let flow = if let Some(list) = json {
                 records::map_list(&self.path, list, &kinds, mapping, &self.delivery, &mut each)?

@@ -6,9 +6,13 @@
 //! The decisions themselves are pure and live in [`crate::ingest`]; this
 //! file brings them the stored state and writes what they decide:
 //! [`known`] holds what a chunk knows of its records, [`removal`] takes
-//! resources away.
+//! resources away, [`linked`] writes records whose client comes through
+//! another record, or that amend another record, and [`attach`] those
+//! that waited for a client that has arrived.
 
+mod attach;
 mod known;
+mod linked;
 mod removal;
 
 use std::collections::HashMap;
@@ -40,6 +44,29 @@ pub struct SourceRecordWrite {
     /// When it changed at the source (ms; the delivery's time if it does not say).
     pub changed_at: i64,
     pub change: SourceChange,
+    pub linking: Linking,
+}
+
+/// How a record depends on other records beyond references.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Linking {
+    /// Other records take their client through this one (an account):
+    /// when it changes, they follow it.
+    pub links: bool,
+    /// Its client is the client this record (kind, source id) names; held,
+    /// unseen, while there is none.
+    pub via: Option<(String, String)>,
+    /// The record (kind, source id) whose resources it amends.
+    pub amends: Option<(String, String)>,
+    /// Other records amend this one.
+    pub amended: bool,
+}
+
+impl Linking {
+    /// Whether the record is kept mapped in `source_linked` (see [`linked`]).
+    fn is_kept(&self) -> bool {
+        self.via.is_some() || self.amends.is_some() || self.amended
+    }
 }
 
 /// What a delivery says of a source record.
@@ -71,6 +98,8 @@ pub enum SourceResult {
     Unchanged,
     Deleted,
     Skipped,
+    /// Kept, unseen, until its client is known (its link appears).
+    Held,
     /// Older than what is stored: ignored.
     Older,
     /// Its client is deleted: not written.
@@ -94,7 +123,13 @@ pub trait SourceStore: Send + Sync {
         records: Vec<SourceRecordWrite>,
         at: DateTime<Utc>,
     ) -> Result<Vec<SourceRecordWritten>>;
+
+    /// Writes the held records whose client has arrived since (in any
+    /// vendor's delivery), each as the delivery it came in.
+    async fn attach_waiting(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached>;
 }
+
+pub use attach::Attached;
 
 /// The suffix of the part under which a part's Provenance is kept.
 const PROVENANCE: &str = "@provenance";
@@ -122,22 +157,8 @@ impl<B: Backend> SourceStore for SqlStore<B> {
             ))
             .await?
             .is_empty();
-        let mut writer = SourceWriter {
-            versions: VersionWriter::new(tx.as_mut(), dialect, tenant, at),
-            dialect,
-            tenant,
-            delivery,
-            recorded: format_instant(at),
-            at: at.timestamp_millis(),
-            last_change: last,
-            found: HashMap::new(),
-            client_deleted: HashMap::new(),
-            open_rejects,
-            states: HashMap::new(),
-            identities: HashMap::new(),
-            new_identities: PendingRows::new(&SOURCE_IDENTITY),
-            new_states: HashMap::new(),
-        };
+        let versions = VersionWriter::new(tx.as_mut(), dialect, tenant, at);
+        let mut writer = SourceWriter::new(versions, dialect, tenant, delivery, at, last, open_rejects);
         let mut keys: Vec<RecordKey> = records.iter().map(|r| (r.kind.clone(), r.source_id.clone())).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -156,6 +177,10 @@ impl<B: Backend> SourceStore for SqlStore<B> {
         .await?;
         tx.commit().await?;
         Ok(written)
+    }
+
+    async fn attach_waiting(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached> {
+        self.attach_held(tenant, at).await
     }
 }
 
@@ -191,6 +216,8 @@ struct SourceWriter<'a> {
     new_identities: PendingRows,
     /// New states of records, upserted at the end of the chunk.
     new_states: HashMap<RecordKey, Vec<SqlValue>>,
+    /// Links and clients looked up in this transaction.
+    links: linked::LinkCache,
 }
 
 /// A source record's kind and id.
@@ -199,6 +226,36 @@ type RecordKey = (String, String);
 /// Keys per prefetch statement (two bound values each, well below the
 /// limits of both databases).
 const PREFETCH_KEYS: usize = 400;
+
+impl<'a> SourceWriter<'a> {
+    fn new(
+        versions: VersionWriter<'a>,
+        dialect: Dialect,
+        tenant: &'a TenantCode,
+        delivery: &'a DeliveryStamp,
+        at: DateTime<Utc>,
+        last_change: i64,
+        open_rejects: bool,
+    ) -> Self {
+        SourceWriter {
+            versions,
+            dialect,
+            tenant,
+            delivery,
+            recorded: format_instant(at),
+            at: at.timestamp_millis(),
+            last_change,
+            found: HashMap::new(),
+            client_deleted: HashMap::new(),
+            open_rejects,
+            states: HashMap::new(),
+            identities: HashMap::new(),
+            new_identities: PendingRows::new(&SOURCE_IDENTITY),
+            new_states: HashMap::new(),
+            links: linked::LinkCache::default(),
+        }
+    }
+}
 
 impl SourceWriter<'_> {
     fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
@@ -224,6 +281,7 @@ impl SourceWriter<'_> {
             _ => identities.iter().any(|i| i.part.is_empty() && i.resource_type == ResourceType::Patient),
         };
         if !is_client
+            && record.linking.via.is_none()
             && let Some(client) = &record.client
             && self.is_client_deleted(client).await?
         {
@@ -259,7 +317,10 @@ impl SourceWriter<'_> {
         let content_hash = content_hash.map(str::to_owned);
         // Taken out: the rest of the record is still needed below.
         let change = std::mem::replace(&mut record.change, SourceChange::Skip);
-        let outcome = match change {
+        let mut outcome = match change {
+            change if record.linking.is_kept() => {
+                self.write_linked(&record, change, stored.is_some(), identities).await?
+            }
             SourceChange::Write { resources, .. } => self.write_parts(&record, resources, identities).await?,
             SourceChange::Delete => {
                 let mut versions = self.delete_parts(&identities).await?;
@@ -283,6 +344,9 @@ impl SourceWriter<'_> {
             self.client_deleted.insert(record.source_id.clone(), condition == Condition::Deleted);
         }
         self.keep_state(&record, condition, content_hash).await?;
+        if record.linking.links {
+            outcome = self.relink(&record, condition, stored.is_none(), outcome).await?;
+        }
         self.close_rejects(&record.kind, &record.source_id).await?;
         Ok(outcome)
     }

@@ -67,6 +67,7 @@ impl SourceWriter<'_> {
             ],
         );
         self.versions.tx().execute(sql).await?;
+        self.forget_linked_to_client(&record.source_id).await?;
         Ok(deleted)
     }
 

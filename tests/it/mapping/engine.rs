@@ -159,6 +159,44 @@ fn mapping_files_are_checked_when_loaded() {
         ),
         (record("changed = \"{{ at | date('dd/MM') }}\"\n"), with_template.clone(), "dd/MM", Some(10)),
         (record("id = \"{{ id }}\"\n"), with_template.clone(), "duplicate key", Some(14)),
+        (record("amends = \"{{ id | ref(nobody) }}\"\n"), with_template.clone(), "no record kind `nobody`", Some(10)),
+        (
+            record("client = \"{{ id | linked(nobody) }}\"\n"),
+            with_template.clone(),
+            "no record kind `nobody`",
+            Some(10),
+        ),
+        (
+            record("").replace("reader = \"json\"", "reader = \"ndjson\""),
+            with_template.clone(),
+            "an NDJSON delivery names the field of each line's kind",
+            None,
+        ),
+        (
+            record("").replace("reader = \"json\"", "reader = \"json\"\nkind_field = \"event\""),
+            with_template.clone(),
+            "only NDJSON deliveries have one",
+            None,
+        ),
+        (
+            record("").replace("reader = \"json\"", "reader = \"json\"\nline_id = \"{{ event_id }}\""),
+            with_template.clone(),
+            "delivery.line_id: only NDJSON deliveries have one",
+            None,
+        ),
+        (
+            record("").replace("at = \"clients\"", "at = [\"clients\", \"others\"]"),
+            with_template.clone(),
+            "several line kinds are for NDJSON deliveries",
+            Some(10),
+        ),
+        (
+            record("").replace("reader = \"json\"", "reader = \"ndjson\"\nkind_field = \"event\"")
+                + "[[records]]\nkind = \"other\"\nat = [\"x\", \"clients\"]\nid = \"{{ id }}\"\nresources = []\n",
+            with_template.clone(),
+            "line kind `clients` belongs to another record kind too",
+            Some(19),
+        ),
     ];
     for (text, templates, message, line) in cases {
         let error = parse(&text, &templates).unwrap_err();
@@ -168,6 +206,16 @@ fn mapping_files_are_checked_when_loaded() {
     }
     let mapping = parse(&record(""), &[("p.json", template)]).unwrap();
     assert_eq!(mapping.records[0].resources[0].resource_type, ResourceType::Patient);
+    // NDJSON: the line kinds of each record kind; `linked(kind)` marks the
+    // kind others link through.
+    let ndjson = record("client = \"{{ id | linked(client) }}\"\n")
+        .replace("reader = \"json\"", "reader = \"ndjson\"\nkind_field = \"event\"")
+        .replace("at = \"clients\"", "at = [\"client\", \"client_weg\"]");
+    let mapping = parse(&ndjson, &[("p.json", template)]).unwrap();
+    let kind = &mapping.records[0];
+    assert_eq!((kind.at.is_empty(), kind.links), (true, true));
+    assert_eq!(kind.line_kinds, ["client", "client_weg"]);
+    assert_eq!(mapping.record_kind("client_weg").map(|k| k.kind.as_str()), Some("client"));
 }
 
 /// Templates of one part under conditions that overlap for a record: the

@@ -14,6 +14,8 @@
 //! - `pluriform_access`: the representative's access grant, level by level.
 //! - `quirks`: the contract's quirks and bad records, with the exact value
 //!   or rejection (field and reason).
+//! - `mijneigenplan`: the MEP sample against its golden file, each event
+//!   kind, and the NDJSON reader's framing.
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -29,6 +31,7 @@ mod caress_access;
 mod caress_kinds;
 mod caress_quirks;
 mod engine;
+mod mijneigenplan;
 mod pluriform;
 mod pluriform_access;
 mod pluriform_kinds;

@@ -189,7 +189,7 @@ fn project_code_systems_and_extensions_are_published() {
         }
     }
     let mut files = Vec::new();
-    for vendor in ["pluriform", "caress"] {
+    for vendor in ["pluriform", "caress", "mijneigenplan"] {
         let folder = repo.join("mappings").join(vendor);
         files.push(folder.join("mapping.toml"));
         files.extend(std::fs::read_dir(folder.join("templates")).unwrap().map(|e| e.unwrap().path()));
@@ -202,7 +202,7 @@ fn project_code_systems_and_extensions_are_published() {
             named += 1;
         }
     }
-    assert!(named >= 8, "only {named} project URLs named");
+    assert!(named >= 14, "only {named} project URLs named");
 
     // The codes of project CodeSystems in what the samples map to.
     fn walk<'a>(value: &'a Value, out: &mut Vec<(&'a str, &'a str)>) {
@@ -218,7 +218,7 @@ fn project_code_systems_and_extensions_are_published() {
         }
     }
     let mut codings = Vec::new();
-    let goldens: Vec<Value> = ["pluriform-pameijer.json", "caress-sheerenloo.json"]
+    let goldens: Vec<Value> = ["pluriform-pameijer.json", "caress-sheerenloo.json", "mep-pameijer.json"]
         .iter()
         .map(|name| {
             let text = std::fs::read_to_string(repo.join("tests/golden/mapping").join(name)).unwrap();
