@@ -24,6 +24,8 @@ use crate::processes::{Running, free_port, wait_until_up, zorgpoort};
 
 const CLIENTS: usize = 30;
 const KILLS: usize = 3;
+/// Source records one transaction of the ingest writes (`ingest::delivery`).
+const CHUNK: i64 = 500;
 
 fn seed() -> u64 {
     match std::env::var("ZORGPOORT_CRASH_SEED") {
@@ -87,12 +89,15 @@ async fn a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing(d
         // The point: once the store holds a random number of the records
         // still to come (a chunk of 500 commits at a time), and a random
         // moment later, inside the next chunk's transaction or between two.
+        // At least two chunks must be left to write, so that the kill can
+        // land before the ingest ends.
         let before = crashed.count("SELECT count(*) FROM source_record").await;
-        if before >= records_total {
+        let last_target = records_total - 2 * CHUNK;
+        if before >= last_target {
             break;
         }
-        let target = random.random_range(before..records_total);
-        let then = Duration::from_millis(random.random_range(0..400));
+        let target = random.random_range(before..last_target);
+        let then = Duration::from_millis(random.random_range(0..150));
         let mut gateway = start_gateway(&crashed, dir.path()).await;
         let post = tokio::spawn(deliver(gateway.port, token.clone(), body.clone()));
         let deadline = Instant::now() + Duration::from_secs(300);
