@@ -21,36 +21,69 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::fhir::TenantCode;
-use crate::store::{DatabaseState, Error, ErrorKind, Result, Store};
+use crate::store::{CommitMarker, DatabaseState, Error, ErrorKind, Result, Store};
 use fresh::FreshRead;
 
 /// The database state per tenant, read fresh for every request.
+///
+/// Where the store has a commit marker (SQLite: the WAL index header,
+/// `store::sqlite::wal_index`), a state is kept with the marker read just
+/// before the query that read it. A request whose marker is still that one
+/// takes the kept state without a query: nothing was committed since
+/// before that query started, so the state is as current as a new read
+/// would be. Otherwise, and on PostgreSQL, it waits for a shared read.
 #[derive(Debug)]
 pub struct Freshness {
     store: Arc<dyn Store>,
-    readers: Mutex<HashMap<TenantCode, Arc<FreshRead<DatabaseState>>>>,
+    tenants: Mutex<HashMap<TenantCode, Arc<TenantFreshness>>>,
+}
+
+#[derive(Debug)]
+struct TenantFreshness {
+    read: FreshRead<(Option<CommitMarker>, DatabaseState)>,
+    /// The last state read, with the marker read before its query.
+    kept: Mutex<Option<(CommitMarker, DatabaseState)>>,
 }
 
 impl Freshness {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Freshness { store, readers: Mutex::new(HashMap::new()) }
+        Freshness { store, tenants: Mutex::new(HashMap::new()) }
     }
 
-    /// The tenant's state as of a read that started after this call.
+    /// The tenant's state as of a moment after this call.
     pub async fn state(&self, tenant: &TenantCode) -> Result<DatabaseState> {
-        let reader = {
-            let mut readers = self.readers.lock().expect("freshness readers");
-            let reader = readers.entry(tenant.clone()).or_insert_with(|| {
-                let store = Arc::clone(&self.store);
+        let fresh = self.of(tenant);
+        if let Some(now) = self.store.commit_marker()
+            && let Some((marker, state)) = *fresh.kept.lock().expect("freshness kept state")
+            && marker == now
+        {
+            return Ok(state);
+        }
+        let (marker, state) = fresh.read.get().await.map_err(|e| Error::new(ErrorKind::Unavailable, e))?;
+        if let Some(marker) = marker {
+            *fresh.kept.lock().expect("freshness kept state") = Some((marker, state));
+        }
+        Ok(state)
+    }
+
+    fn of(&self, tenant: &TenantCode) -> Arc<TenantFreshness> {
+        let mut tenants = self.tenants.lock().expect("freshness tenants");
+        let fresh = tenants.entry(tenant.clone()).or_insert_with(|| {
+            let store = Arc::clone(&self.store);
+            let tenant = tenant.clone();
+            let read = FreshRead::new(move || {
+                let store = Arc::clone(&store);
                 let tenant = tenant.clone();
-                Arc::new(FreshRead::new(move || {
-                    let store = Arc::clone(&store);
-                    let tenant = tenant.clone();
-                    async move { store.database_state(&tenant).await.map_err(|e| e.to_string()) }
-                }))
+                async move {
+                    // The marker first: the state read after it holds every
+                    // commit the marker shows.
+                    let marker = store.commit_marker();
+                    let state = store.database_state(&tenant).await.map_err(|e| e.to_string())?;
+                    Ok((marker, state))
+                }
             });
-            Arc::clone(reader)
-        };
-        reader.get().await.map_err(|e| Error::new(ErrorKind::Unavailable, e))
+            Arc::new(TenantFreshness { read, kept: Mutex::new(None) })
+        });
+        Arc::clone(fresh)
     }
 }

@@ -28,6 +28,11 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Starts a transaction that will write: on SQLite it takes the write
     /// lock at once (`BEGIN IMMEDIATE`), so that it never has to upgrade.
     async fn begin_write(&self) -> Result<Box<dyn Transaction>>;
+
+    /// See [`super::TokenStore::commit_marker`].
+    fn commit_marker(&self) -> Option<super::CommitMarker> {
+        None
+    }
 }
 
 /// An open transaction of a driver.
@@ -475,6 +480,10 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         let row = self.fetch_optional(sql).await?;
         let row = row.ok_or_else(|| Error::new(ErrorKind::Internal, "the access epoch is missing"))?;
         Ok(DatabaseState { access_epoch: row.int(0)?, last_change: ChangeNumber(row.int(1)?) })
+    }
+
+    fn commit_marker(&self) -> Option<super::CommitMarker> {
+        self.backend.commit_marker()
     }
 }
 

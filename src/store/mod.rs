@@ -281,7 +281,18 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     async fn revoke_token(&self, token_hash: &str) -> Result<()>;
     /// The access epoch and the tenant's last change number, in one read.
     async fn database_state(&self, tenant: &TenantCode) -> Result<DatabaseState>;
+    /// Bytes that change with every commit to the database, by any process,
+    /// read without a query; `None` where the database offers no such thing
+    /// (PostgreSQL) or cannot tell right now. Equal markers read at two
+    /// moments mean nothing was committed in between.
+    fn commit_marker(&self) -> Option<CommitMarker> {
+        None
+    }
 }
+
+/// See [`TokenStore::commit_marker`]: on SQLite, both copies of the WAL
+/// index header.
+pub type CommitMarker = [u8; 96];
 
 /// Everything the gateway stores.
 pub trait Store: ResourceStore + TokenStore + SourceStore + RejectStore {}

@@ -1,6 +1,8 @@
 //! The SQLite driver: the embedded default. WAL mode with a busy timeout,
 //! so that CLI commands work beside a running server on the same file.
 
+pub(crate) mod wal_index;
+
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         // indexes a write goes through stay in memory.
         .pragma("cache_size", "-16384")
         .foreign_keys(true);
+    let wal_index = wal_index::WalIndex::of(options.get_filename());
     if let Some(parent) = options.get_filename().parent()
         && !parent.as_os_str().is_empty()
     {
@@ -49,12 +52,13 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .run(&pool)
         .await
         .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the SQLite database failed").with_source(e))?;
-    Ok(Arc::new(SqlStore::new(SqliteBackend { pool })))
+    Ok(Arc::new(SqlStore::new(SqliteBackend { pool, wal_index })))
 }
 
 #[derive(Debug)]
 pub(crate) struct SqliteBackend {
     pool: SqlitePool,
+    wal_index: wal_index::WalIndex,
 }
 
 fn query(sql: Sql) -> sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
@@ -101,6 +105,10 @@ impl Backend for SqliteBackend {
 
     async fn begin_write(&self) -> Result<Box<dyn Transaction>> {
         Ok(Box::new(SqliteTransaction(self.pool.begin_with("BEGIN IMMEDIATE").await?)))
+    }
+
+    fn commit_marker(&self) -> Option<super::CommitMarker> {
+        self.wal_index.marker()
     }
 }
 
