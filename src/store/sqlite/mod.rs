@@ -26,9 +26,6 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
-        // 16 MiB of pages per connection (the default is 2 MiB): the
-        // indexes a write goes through stay in memory.
-        .pragma("cache_size", "-16384")
         .foreign_keys(true);
     let wal_index = wal_index::WalIndex::of(options.get_filename());
     if let Some(parent) = options.get_filename().parent()
@@ -39,25 +36,43 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
                 .with_source(e)
         })?;
     }
+    // Writes go through one connection of their own: SQLite lets one
+    // writer in at a time anyway, and its page cache can then be large
+    // (the indexes a delivery writes through stay in memory) without every
+    // connection growing one.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .test_before_acquire(false)
+        .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
+        .await?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&writer)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the SQLite database failed").with_source(e))?;
     // Readers run side by side (WAL); each connection has a thread of its
-    // own, so more than a few only adds switching on a small machine. No
+    // own, so more than a few only adds switching on a small machine. Their
+    // page caches stay small: the operating system keeps the file in
+    // memory, and the gateway's own caches keep what is read most. No
     // ping before every query: an embedded connection does not drop.
-    let pool = SqlitePoolOptions::new()
+    let readers = SqlitePoolOptions::new()
         .max_connections(8)
         .min_connections(2)
         .test_before_acquire(false)
-        .connect_with(options)
+        .connect_with(options.pragma("cache_size", READER_CACHE))
         .await?;
-    sqlx::migrate!("./migrations/sqlite")
-        .run(&pool)
-        .await
-        .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the SQLite database failed").with_source(e))?;
-    Ok(Arc::new(SqlStore::new(SqliteBackend { pool, wal_index })))
+    Ok(Arc::new(SqlStore::new(SqliteBackend { readers, writer, wal_index })))
 }
+
+/// The page cache of the writing connection: 64 MiB (negative: KiB).
+const WRITER_CACHE: &str = "-65536";
+/// The page cache of each reading connection: 4 MiB.
+const READER_CACHE: &str = "-4096";
 
 #[derive(Debug)]
 pub(crate) struct SqliteBackend {
-    pool: SqlitePool,
+    readers: SqlitePool,
+    writer: SqlitePool,
     wal_index: wal_index::WalIndex,
 }
 
@@ -100,11 +115,11 @@ impl Backend for SqliteBackend {
     const DIALECT: Dialect = Dialect::Sqlite;
 
     async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>> {
-        query(sql).fetch_all(&self.pool).await?.into_iter().map(convert).collect()
+        query(sql).fetch_all(&self.readers).await?.into_iter().map(convert).collect()
     }
 
     async fn begin_write(&self) -> Result<Box<dyn Transaction>> {
-        Ok(Box::new(SqliteTransaction(self.pool.begin_with("BEGIN IMMEDIATE").await?)))
+        Ok(Box::new(SqliteTransaction(self.writer.begin_with("BEGIN IMMEDIATE").await?)))
     }
 
     fn commit_marker(&self) -> Option<super::CommitMarker> {
