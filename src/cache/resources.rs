@@ -26,7 +26,7 @@ use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
 use crate::store::{Result, Store, StoredResource};
 
 /// Bytes of content kept at most, all tenants together.
-pub const DEFAULT_CAPACITY_BYTES: u64 = 128 * 1024 * 1024;
+pub const DEFAULT_CAPACITY_BYTES: u64 = 96 * 1024 * 1024;
 /// Larger versions (documents in a Binary) are read from the store each time.
 const MAX_KEPT_CONTENT: usize = 64 * 1024;
 /// More changes than this since the last look: the tenant starts over.

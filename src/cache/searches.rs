@@ -19,7 +19,7 @@ use crate::search::SearchRequest;
 use crate::store::{Result, SNAPSHOT_LIFETIME_MILLIS, SearchPage, Store, Visibility};
 
 /// Bytes of results kept at most, all tenants together.
-pub const DEFAULT_CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+pub const DEFAULT_CAPACITY_BYTES: u64 = 24 * 1024 * 1024;
 /// Bytes counted per result besides the content of its resources.
 const ENTRY_OVERHEAD: u64 = 512;
 
