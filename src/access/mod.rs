@@ -7,6 +7,7 @@
 //! clients and representatives plug in here.
 
 pub mod law;
+pub mod private;
 
 use std::net::SocketAddr;
 

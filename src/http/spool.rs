@@ -63,6 +63,7 @@ pub async fn receive(dir: &Path, body: Body, limit: u64) -> Result<Spooled, ApiE
         let Ok(data) = frame.into_data() else { continue };
         spooled.bytes += data.len() as u64;
         if spooled.bytes > limit {
+            drain_a_little(body).await;
             return Err(too_large(limit));
         }
         hasher.update(&data);
@@ -92,6 +93,24 @@ pub fn remove_abandoned(dir: &Path, ingest_timeout: std::time::Duration) -> usiz
         }
     }
     removed
+}
+
+/// Reads (and drops) a little more of a body that is refused: a client
+/// still sending when the connection closes may get a reset instead of
+/// the answer that says why. Bounded in bytes and time, as a lingering
+/// close is.
+async fn drain_a_little(mut body: Body) {
+    const MAX_BYTES: usize = 1024 * 1024;
+    let mut drained = 0;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while drained < MAX_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            }
+        }
+    })
+    .await;
 }
 
 pub fn too_large(limit: u64) -> ApiError {

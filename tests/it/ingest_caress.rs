@@ -141,10 +141,29 @@ async fn caress_samples_read_back_per_client(db: Db) {
     let plan = api.by_source("CarePlan", "doel", "G-3100021-0").await;
     assert_eq!(plan["goal"][0]["reference"], format!("Goal/{}", goal["id"].as_str().unwrap()));
     // A private item keeps its label next to the data category.
+    // Care-side readers (every system token) see only when it is, in a
+    // search, a read, a history and a batch alike; a public item whole.
     let private = api.by_source("Appointment", "afspraak", "A-3100010-0").await;
     let labels: Vec<&str> =
         private["meta"]["security"].as_array().unwrap().iter().map(|l| l["code"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["R", "agenda"]);
+    assert_eq!(labels, ["R", "agenda", "REDACTED"]);
+    let private_id = private["id"].as_str().unwrap();
+    let (_, read) = api.get(&format!("Appointment/{private_id}")).await;
+    let (_, history) = api.get(&format!("Appointment/{private_id}/_history")).await;
+    let patient = private["participant"][0]["actor"]["reference"].as_str().unwrap().trim_start_matches("Patient/");
+    let (_, search) = api.get(&format!("Appointment?patient={patient}&_revinclude=Provenance:target")).await;
+    for (what, served) in [("read", &read), ("history", &history), ("search", &search)] {
+        let text = served.to_string();
+        assert!(!text.contains("Geheim-A-3100010-0") && !text.contains("Tandarts"), "{what}: {text}");
+    }
+    assert_eq!((read["start"].as_str(), read["end"].as_str()), (private["start"].as_str(), private["end"].as_str()));
+    assert!(read["start"].is_string() && read.get("description").is_none());
+    let public = api.by_source("Appointment", "afspraak", "A-3100010-1").await;
+    assert_eq!(
+        (public["description"].as_str(), public["comment"].as_str()),
+        (Some("Verjaardag oma"), Some("Geheim-A-3100010-1"))
+    );
+    assert!(search.to_string().contains("Geheim-A-3100010-1"), "the public item of the same client is whole");
     // The mentor's grant: identity only; the bewindvoerder's: inactive.
     let grant = api.by_source("Consent", "contactpersoon", "CP-3100010-0").await;
     assert_eq!(grant["provision"]["class"].as_array().unwrap().len(), 1);

@@ -266,7 +266,8 @@ fn write_entry(base: &str, outcome: WriteOutcome) -> Entry {
             outcome: None,
         };
         let full_url = crate::http::bundle::full_url(base, &stored);
-        Entry::response(Some(full_url), stored.content, response)
+        let served = stored.content.clone().map(|c| crate::http::response::served_content(&stored, c));
+        Entry::response(Some(full_url), served, response)
     };
     match outcome {
         WriteOutcome::Created(stored) => with_status("201 Created", stored),
@@ -305,7 +306,8 @@ async fn read_entry(
                 return Err(ApiError::gone(format!("{resource_type}/{id} was deleted")));
             }
             let tag = etag(&stored);
-            Ok(ok(stored.content.unwrap_or_default(), Some(tag)))
+            let served = stored.content.clone().map(|c| crate::http::response::served_content(&stored, c));
+            Ok(ok(served.unwrap_or_default(), Some(tag)))
         }
         EntryRequest::Search { resource_type, params } => {
             Ok(ok(super::search_type::perform(state, context, resource_type, headers, params).await?, None))
