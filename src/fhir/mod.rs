@@ -12,5 +12,6 @@ pub mod outcome;
 pub mod reference;
 pub mod search_param;
 pub mod types;
+pub mod validate;
 
 pub use types::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
