@@ -35,6 +35,19 @@ pub fn stamp(resource: &mut Value, id: &ResourceId, version: VersionId, last_upd
     *map = ordered;
 }
 
+/// Names `profile` in `meta.profile` (once), keeping the profiles already there.
+pub fn claim_profile(resource: &mut Value, profile: &str) {
+    let Value::Object(map) = resource else { return };
+    let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(meta) = meta else { return };
+    let profiles = meta.entry("profile").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(profiles) = profiles
+        && !profiles.iter().any(|p| p == profile)
+    {
+        profiles.push(Value::String(profile.to_owned()));
+    }
+}
+
 /// A summary of a resource with only the named top-level elements (and
 /// `resourceType`, `id`, `meta` and the elements R4 requires), tagged
 /// SUBSETTED as R4 asks for `_elements`.
@@ -119,6 +132,17 @@ mod tests {
         );
         let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["resourceType", "id", "meta", "status"]);
+    }
+
+    #[test]
+    fn claims_a_profile_once_beside_others() {
+        let mut r = json!({"resourceType": "Patient", "meta": {"profile": ["http://a"]}});
+        claim_profile(&mut r, "http://b");
+        claim_profile(&mut r, "http://b");
+        assert_eq!(r["meta"]["profile"], json!(["http://a", "http://b"]));
+        let mut bare = json!({"resourceType": "Patient"});
+        claim_profile(&mut bare, "http://b");
+        assert_eq!(bare["meta"], json!({"profile": ["http://b"]}));
     }
 
     #[test]

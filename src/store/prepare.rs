@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::fhir::classify::{self, Classification};
 use crate::fhir::index::{self, SearchIndex};
+use crate::fhir::validate::{Issue, ProfileSet, profile_url};
 use crate::fhir::{ResourceId, ResourceType, meta, model};
 
 /// A resource ready to be written as a new version.
@@ -36,6 +37,41 @@ impl From<PrepareError> for super::Error {
     fn from(e: PrepareError) -> Self {
         super::Error::new(super::ErrorKind::Invalid, e.to_string())
     }
+}
+
+/// Why a resource the gateway made itself (mapped from a delivery, or its
+/// Provenance) cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfiledError {
+    #[error("{0}")]
+    Prepare(#[from] PrepareError),
+    /// Valid R4, but not conforming to the project's profile of its type.
+    #[error("does not conform to {profile}: {}", join(issues))]
+    Nonconformant { profile: String, issues: Vec<Issue> },
+}
+
+fn join(issues: &[Issue]) -> String {
+    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl From<ProfiledError> for super::Error {
+    fn from(e: ProfiledError) -> Self {
+        super::Error::new(super::ErrorKind::Invalid, e.to_string())
+    }
+}
+
+/// [`prepare`] for what the gateway makes itself: it claims the project's
+/// profile of its type in `meta.profile`, and is refused unless it conforms.
+pub fn prepare_profiled(
+    resource_type: ResourceType,
+    id: ResourceId,
+    mut resource: Value,
+) -> Result<PreparedResource, ProfiledError> {
+    let profile = profile_url(resource_type);
+    meta::claim_profile(&mut resource, &profile);
+    let prepared = prepare(resource_type, id, resource)?;
+    let issues = ProfileSet::builtin().validate(&prepared.resource);
+    if issues.is_empty() { Ok(prepared) } else { Err(ProfiledError::Nonconformant { profile, issues }) }
 }
 
 /// Checks and indexes a resource for writing under `id`.
@@ -78,5 +114,24 @@ mod tests {
         assert!(matches!(&e, PrepareError::Unprocessable(m) if m.contains("securityContext")), "{e}");
         let ok = prepare(ResourceType::Patient, id(), json!({"resourceType": "Patient", "id": "other"})).unwrap();
         assert_eq!(ok.resource["id"], "x");
+    }
+
+    #[test]
+    fn what_the_gateway_makes_claims_its_profile_and_conforms() {
+        let id = || ResourceId::parse("x").unwrap();
+        let practitioner = json!({"resourceType": "Practitioner", "identifier": [{"system": "s", "value": "1"}],
+            "name": [{"family": "Jansen"}]});
+        let ok = prepare_profiled(ResourceType::Practitioner, id(), practitioner.clone()).unwrap();
+        assert_eq!(ok.resource["meta"]["profile"], json!([profile_url(ResourceType::Practitioner)]));
+        let mut nameless = practitioner;
+        nameless.as_object_mut().unwrap().remove("name");
+        let e = prepare_profiled(ResourceType::Practitioner, id(), nameless).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "does not conform to https://zorgpoort.nl/fhir/StructureDefinition/ZorgpoortPractitioner: \
+             Practitioner.name: minimum 1 required, found 0"
+        );
+        let e = prepare_profiled(ResourceType::Practitioner, id(), json!({"resourceType": "Patient"})).unwrap_err();
+        assert!(matches!(e, ProfiledError::Prepare(PrepareError::Malformed(_))), "{e}");
     }
 }

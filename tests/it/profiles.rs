@@ -4,14 +4,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+use std::sync::Arc;
 
+use reqwest::Method;
 use serde_json::Value;
+use zorgpoort::ingest::replay::replay;
+use zorgpoort::mapping::spec::Mapping;
 
 use zorgpoort::fhir::ResourceType;
 use zorgpoort::fhir::validate::elements::BSN_SYSTEM;
-use zorgpoort::fhir::validate::{PROFILE_FILES, ProfileSet, TERMINOLOGY_FILES};
+use zorgpoort::fhir::validate::{PROFILE_FILES, ProfileSet, TERMINOLOGY_FILES, profile_url};
 
 use crate::common::schema::assert_valid;
+use crate::common::{Db, TENANT, TestServer, json};
+use crate::ingest::{copy_dir, ingest, repo, tenant};
 
 const TYPE_TABLE: &str = "src/fhir/validate/r4_elements.txt";
 
@@ -164,9 +170,9 @@ fn each_broken_constraint_is_caught_with_its_path() {
     let set = ProfileSet::builtin();
     let caught = |resource: &Value| -> Vec<String> { set.validate(resource).iter().map(ToString::to_string).collect() };
 
-    let mut missing = sample("Patient");
-    missing.as_object_mut().unwrap().remove("name");
-    assert_eq!(caught(&missing), ["Patient.name: minimum 1 required, found 0"]);
+    let mut missing = sample("Communication");
+    missing.as_object_mut().unwrap().remove("category");
+    assert_eq!(caught(&missing), ["Communication.category: minimum 1 required, found 0"]);
 
     let mut too_many = sample("Communication");
     let payload = too_many["payload"][0].clone();
@@ -209,3 +215,38 @@ fn each_broken_constraint_is_caught_with_its_path() {
     );
     assert!(!issues[0].contains("123456789"), "the message never shows the number");
 }
+
+/// A mapped resource that breaks its profile (two categories where the
+/// Observation profile allows one) is a kept reject naming the element; the
+/// others go in, and a replay after the template is mended writes it.
+async fn a_mapped_resource_that_breaks_its_profile_is_a_reject(db: Db) {
+    let server = TestServer::start(db).await;
+    let folder = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/mappings/zorgdorp"), folder.path());
+    let template = folder.path().join("templates/reading.json");
+    let good = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, good.replacen("\"category\": [", "\"category\": [{\"text\": \"meting\"},", 1)).unwrap();
+    let mapping = Arc::new(Mapping::load(folder.path()).unwrap());
+    let summary = ingest(&server.store, &mapping, &repo().join("tests/fixtures/deliveries/zorgdorp-1.json")).await;
+    // P-1 still goes in; R-1 joins the three the mapping rejects.
+    assert_eq!((summary.created, summary.rejected), (1, 4), "{summary:?}");
+    let open = server.store.rejects(&tenant(), false).await.unwrap();
+    let r1 = open.iter().find(|r| r.reject.source_id.as_deref() == Some("R-1")).expect("R-1 kept");
+    assert_eq!(r1.reject.field, "Observation.category");
+    assert_eq!(
+        r1.reject.reason,
+        "does not conform to https://zorgpoort.nl/fhir/StructureDefinition/ZorgpoortObservation: \
+         Observation.category: at most 1 allowed, found 2"
+    );
+    std::fs::write(&template, good).unwrap();
+    let mappings = [Mapping::load(folder.path()).unwrap()];
+    let replayed = replay(&server.store, &mappings, &tenant(), vec![r1.clone()]).await.unwrap();
+    assert_eq!((replayed.created, replayed.rejected), (1, 0), "{replayed:?}");
+    let token = server.token(TENANT, "system/*.rs").await;
+    let (status, bundle) = json(server.request(Method::GET, "Observation", &token).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{bundle}");
+    let served = &bundle["entry"][0]["resource"];
+    assert_eq!(served["meta"]["profile"], serde_json::json!([profile_url(ResourceType::Observation)]), "{served}");
+}
+
+crate::on_both_databases!(a_mapped_resource_that_breaks_its_profile_is_a_reject);
