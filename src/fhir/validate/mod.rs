@@ -133,6 +133,21 @@ impl ProfileSet {
         self.profiles.get(&resource_type)
     }
 
+    /// Every issue of a resource as sent to the gateway: the R4 structure
+    /// check first (an issue on the resource as a whole), then [`Self::validate`].
+    pub fn check(&self, resource: &Value) -> Vec<Issue> {
+        let name = resource.get("resourceType").and_then(Value::as_str).unwrap_or("Resource").to_owned();
+        match resource.get("resourceType").and_then(Value::as_str).map(str::parse::<ResourceType>) {
+            None => return vec![Issue::new(name, "has no resourceType".into())],
+            Some(Err(e)) => return vec![Issue::new(name, e.to_string())],
+            Some(Ok(_)) => {}
+        }
+        if let Err(e) = super::model::check_structure(resource) {
+            return vec![Issue::new(name, format!("is not valid R4: {e}"))];
+        }
+        self.validate(resource)
+    }
+
     /// Every issue of `resource` (a served type: others have no profile and
     /// get their R4 shape checked only).
     pub fn validate(&self, resource: &Value) -> Vec<Issue> {
