@@ -249,4 +249,60 @@ async fn a_mapped_resource_that_breaks_its_profile_is_a_reject(db: Db) {
     assert_eq!(served["meta"]["profile"], serde_json::json!([profile_url(ResourceType::Observation)]), "{served}");
 }
 
-crate::on_both_databases!(a_mapped_resource_that_breaks_its_profile_is_a_reject);
+/// `$validate` over HTTP: a resource or a Parameters in, 200 with an
+/// OperationOutcome naming each issue's path out; nothing is written.
+async fn validate_operation_answers_an_operation_outcome(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let post = |path: &str, body: Value| {
+        server
+            .request(Method::POST, path, &token)
+            .header("content-type", "application/fhir+json")
+            .body(body.to_string())
+            .send()
+    };
+    let good = serde_json::json!({"resourceType": "Practitioner", "name": [{"family": "Jansen"}]});
+    let (status, outcome) = json(post("Practitioner/$validate", good.clone()).await.unwrap()).await;
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["issue"][0]["severity"], "information", "{outcome}");
+    assert_eq!(outcome["issue"][0]["diagnostics"], format!("conforms to {}", profile_url(ResourceType::Practitioner)));
+
+    let bad = serde_json::json!({"resourceType": "Patient", "birthDate": "1950-02-30",
+        "identifier": [{"system": BSN_SYSTEM, "value": "123456789"}]});
+    let parameters = serde_json::json!({"resourceType": "Parameters", "parameter": [
+        {"name": "resource", "resource": bad}, {"name": "mode", "valueCode": "create"}]});
+    let (status, outcome) = json(post("Patient/$validate", parameters).await.unwrap()).await;
+    assert_eq!(status, 200, "{outcome}");
+    let issues = outcome["issue"].as_array().unwrap();
+    assert_eq!(issues.len(), 2, "{outcome}");
+    assert_eq!(issues[0]["severity"], "error");
+    assert_eq!(issues[0]["expression"], serde_json::json!(["Patient.birthDate"]));
+    assert_eq!(issues[0]["diagnostics"], "is not a valid R4 date: \"1950-02-30\"");
+    assert_eq!(issues[1]["expression"], serde_json::json!(["Patient.identifier[0].value"]));
+    assert!(!outcome.to_string().contains("123456789"), "no BSN in the answer");
+
+    let (status, outcome) = json(post("Patient/$validate", good).await.unwrap()).await;
+    assert_eq!(status, 200, "{outcome}");
+    assert_eq!(outcome["issue"][0]["diagnostics"], "resourceType is 'Practitioner', expected 'Patient'");
+    let other_profile = serde_json::json!({"resourceType": "Parameters", "parameter": [
+        {"name": "profile", "valueUri": "http://nictiz.nl/fhir/StructureDefinition/nl-core-Patient"}]});
+    let (status, outcome) = json(post("Patient/$validate", other_profile).await.unwrap()).await;
+    assert_eq!((status, &outcome["issue"][0]["code"]), (400, &Value::from("not-supported")), "{outcome}");
+
+    let response = server
+        .client
+        .post(format!("{}/Patient/$validate", server.base(TENANT)))
+        .header("content-type", "application/fhir+json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "a token is needed");
+    let (status, bundle) = json(server.request(Method::GET, "Patient", &token).send().await.unwrap()).await;
+    assert_eq!((status, bundle["total"].as_u64()), (200, Some(0)), "nothing written");
+}
+
+crate::on_both_databases!(
+    a_mapped_resource_that_breaks_its_profile_is_a_reject,
+    validate_operation_answers_an_operation_outcome
+);
