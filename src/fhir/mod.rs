@@ -2,6 +2,7 @@
 //! classification, search-parameter definitions and index extraction,
 //! OperationOutcome and the CapabilityStatement. No I/O.
 
+pub mod bsn;
 pub mod capability;
 pub mod classify;
 pub mod datetime;

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::Issue;
 use super::primitive;
-use crate::mapping::value::{TransformError, bsn};
+use crate::fhir::bsn;
 
 /// The identifier system of the BSN (nl-core).
 pub const BSN_SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";
@@ -118,11 +118,7 @@ fn check_bsn(identifier: &Value, path: &str, issues: &mut Vec<Issue>) {
         return;
     }
     let Some(value) = identifier.get("value").and_then(Value::as_str) else { return };
-    if let Err(e) = bsn(value) {
-        let reason = match e {
-            TransformError::InvalidBsn { reason, .. } => reason,
-            other => other.to_string(),
-        };
+    if let Err(reason) = bsn::check(value) {
         issues.push(Issue::new(format!("{path}.value"), format!("is not a valid BSN: {reason}")));
     }
 }
