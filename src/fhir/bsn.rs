@@ -2,6 +2,9 @@
 //! 11-check (elfproef): used by the mapping (`mapping::value::bsn`) and the
 //! profile validator. Reasons never show the number.
 
+/// The identifier system of the BSN (nl-core).
+pub const SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";
+
 /// Checks a BSN: exactly 9 ASCII digits, not all zero, passing the 11-check.
 pub fn check(value: &str) -> Result<(), String> {
     if !value.bytes().all(|byte| byte.is_ascii_digit()) {

@@ -13,8 +13,7 @@ use super::Issue;
 use super::primitive;
 use crate::fhir::bsn;
 
-/// The identifier system of the BSN (nl-core).
-pub const BSN_SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";
+pub use crate::fhir::bsn::SYSTEM as BSN_SYSTEM;
 
 /// The type of one element: a data type, a primitive or a backbone element
 /// (`Observation_Component`), and whether it repeats.
@@ -68,39 +67,48 @@ pub fn is_choice_of(element: &str, stem: &str) -> bool {
 /// Checks the shape and primitive formats of every element of `resource`.
 pub fn walk(table: &ElementTable, resource: &Value, issues: &mut Vec<Issue>) {
     let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str) else { return };
-    walk_object(table, resource_type, resource, resource_type, issues);
+    // One path buffer, grown and cut back while walking: no string per element.
+    let mut path = resource_type.to_owned();
+    walk_object(table, resource_type, resource, &mut path, issues);
 }
 
-fn walk_object(table: &ElementTable, definition: &str, value: &Value, path: &str, issues: &mut Vec<Issue>) {
+fn walk_object(table: &ElementTable, definition: &str, value: &Value, path: &mut String, issues: &mut Vec<Issue>) {
     let Value::Object(map) = value else { return };
+    let parent = path.len();
     for (key, child) in map {
         if key == "resourceType" || key.starts_with('_') {
             continue;
         }
         let Some(element) = table.get(definition, key) else { continue };
-        let child_path = format!("{path}.{key}");
+        path.push('.');
+        path.push_str(key);
+        let here = path.len();
         match (child, element.repeats) {
             (Value::Array(items), true) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk_value(table, element, item, &format!("{child_path}[{i}]"), issues);
+                    use std::fmt::Write;
+                    let _ = write!(path, "[{i}]");
+                    walk_value(table, element, item, path, issues);
+                    path.truncate(here);
                 }
             }
             (Value::Array(_), false) => {
-                issues.push(Issue::new(child_path, "has at most one value in R4, found an array".into()))
+                issues.push(Issue::new(path.clone(), "has at most one value in R4, found an array".into()))
             }
-            (_, true) => issues.push(Issue::new(child_path, "repeats in R4: it must be an array".into())),
-            (_, false) => walk_value(table, element, child, &child_path, issues),
+            (_, true) => issues.push(Issue::new(path.clone(), "repeats in R4: it must be an array".into())),
+            (_, false) => walk_value(table, element, child, path, issues),
         }
+        path.truncate(parent);
     }
     if definition == "Identifier" {
         check_bsn(value, path, issues);
     }
 }
 
-fn walk_value(table: &ElementTable, element: ElementType, value: &Value, path: &str, issues: &mut Vec<Issue>) {
+fn walk_value(table: &ElementTable, element: ElementType, value: &Value, path: &mut String, issues: &mut Vec<Issue>) {
     if element.name.starts_with(|c: char| c.is_ascii_lowercase()) {
         if let Err(reason) = primitive::check(element.name, value) {
-            issues.push(Issue::new(path.to_owned(), reason));
+            issues.push(Issue::new(path.clone(), reason));
         }
     } else if element.name == "ResourceList" {
         // A contained resource: walked as a resource of its own type.

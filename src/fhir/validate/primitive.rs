@@ -39,9 +39,7 @@ fn text_format(type_name: &str, text: &str) -> Result<(), String> {
         "instant" => date_time(text, true),
         "time" => time(text),
         "id" => text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
-        "code" => {
-            !text.starts_with(char::is_whitespace) && !text.ends_with(char::is_whitespace) && !text.contains("  ")
-        }
+        "code" => code(text),
         "uri" | "url" | "canonical" => !text.chars().any(char::is_whitespace),
         "oid" => text.strip_prefix("urn:oid:").is_some_and(oid),
         "uuid" => text.strip_prefix("urn:uuid:").is_some_and(uuid),
@@ -59,6 +57,19 @@ fn shown(type_name: &str, text: &str) -> String {
         }
         _ => format!("({} characters)", text.chars().count()),
     }
+}
+
+/// Words apart by single whitespace characters (`[^\s]+(\s[^\s]+)*`).
+fn code(text: &str) -> bool {
+    let mut previous_space = true;
+    for c in text.chars() {
+        let space = c.is_whitespace();
+        if space && previous_space {
+            return false;
+        }
+        previous_space = space;
+    }
+    !previous_space
 }
 
 fn digits(text: &str, n: usize) -> bool {
@@ -172,6 +183,8 @@ mod tests {
         assert_eq!(check("code", &json!("in progress")), Ok(()));
         assert!(check("code", &json!(" final")).is_err());
         assert!(check("code", &json!("a  b")).is_err());
+        assert!(check("code", &json!("a \tb")).is_err());
+        assert!(check("code", &json!("final ")).is_err());
         assert_eq!(check("decimal", &json!(37.8)), Ok(()));
         assert_eq!(check("decimal", &json!("37.8")), Err("is not a decimal: a JSON number is expected".into()));
         assert_eq!(check("integer", &json!(-3)), Ok(()));
