@@ -48,6 +48,20 @@ pub fn claim_profile(resource: &mut Value, profile: &str) {
     }
 }
 
+/// Takes `profile` out of `meta.profile` (and an emptied `profile` or `meta`).
+pub fn drop_profile(resource: &mut Value, profile: &str) {
+    let Some(meta) = resource.get_mut("meta").and_then(Value::as_object_mut) else { return };
+    if let Some(Value::Array(profiles)) = meta.get_mut("profile") {
+        profiles.retain(|p| p != profile);
+        if profiles.is_empty() {
+            meta.remove("profile");
+        }
+    }
+    if meta.is_empty() {
+        resource.as_object_mut().map(|m| m.remove("meta"));
+    }
+}
+
 /// A summary of a resource with only the named top-level elements (and
 /// `resourceType`, `id`, `meta` and the elements R4 requires), tagged
 /// SUBSETTED as R4 asks for `_elements`.
@@ -143,6 +157,10 @@ mod tests {
         let mut bare = json!({"resourceType": "Patient"});
         claim_profile(&mut bare, "http://b");
         assert_eq!(bare["meta"], json!({"profile": ["http://b"]}));
+        drop_profile(&mut r, "http://b");
+        assert_eq!(r["meta"]["profile"], json!(["http://a"]));
+        drop_profile(&mut bare, "http://b");
+        assert_eq!(bare, json!({"resourceType": "Patient"}));
     }
 
     #[test]

@@ -302,7 +302,32 @@ async fn validate_operation_answers_an_operation_outcome(db: Db) {
     assert_eq!((status, bundle["total"].as_u64()), (200, Some(0)), "nothing written");
 }
 
+/// A resource written through the API names the profile when it conforms,
+/// and is written without the claim when it does not.
+async fn api_writes_name_the_profile_when_they_conform(db: Db) {
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.cruds").await;
+    let create = |body: Value| {
+        server
+            .request(Method::POST, "Practitioner", &token)
+            .header("content-type", "application/fhir+json")
+            .body(body.to_string())
+            .send()
+    };
+    let profile = profile_url(ResourceType::Practitioner);
+    let good = serde_json::json!({"resourceType": "Practitioner", "name": [{"family": "Jansen"}]});
+    let (status, created) = json(create(good).await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["meta"]["profile"], serde_json::json!([profile]));
+    let nameless =
+        serde_json::json!({"resourceType": "Practitioner", "meta": {"profile": [profile]}, "gender": "male"});
+    let (status, created) = json(create(nameless).await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created["meta"].get("profile").is_none(), "{created}");
+}
+
 crate::on_both_databases!(
     a_mapped_resource_that_breaks_its_profile_is_a_reject,
-    validate_operation_answers_an_operation_outcome
+    validate_operation_answers_an_operation_outcome,
+    api_writes_name_the_profile_when_they_conform
 );
