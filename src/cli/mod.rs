@@ -5,6 +5,7 @@ mod ingest;
 mod logging;
 mod serve;
 pub mod token;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Write a made-up delivery in a vendor's format (demos, benchmarks).
     GenerateDelivery(generate::GenerateArgs),
+    /// Check FHIR resource files against the project's profiles; prints each
+    /// issue with its path, exit code 1 when any resource fails.
+    Validate(validate::ValidateArgs),
     /// Records of deliveries that could not be mapped.
     #[command(subcommand)]
     Rejects(ingest::RejectsCommand),
@@ -49,6 +53,9 @@ enum Command {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Validate(args) = &cli.command {
+        return validate::run(args);
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -73,6 +80,7 @@ pub fn main() -> ExitCode {
             Command::Ingest(args) => ingest::ingest(config, args).await,
             Command::Rejects(command) => ingest::rejects(config, command).await,
             Command::GenerateDelivery(args) => generate::run(args),
+            Command::Validate(_) => Ok(()),
         }
     });
     match result {

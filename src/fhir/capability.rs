@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::search_param::{self, SearchParamKind};
 use super::types::ResourceType;
+use super::validate::profile_url;
 
 /// Interactions served on every resource type.
 pub const TYPE_INTERACTIONS: [&str; 7] =
@@ -66,6 +67,9 @@ fn resource_capability(resource_type: ResourceType) -> Value {
         .collect();
     json!({
         "type": resource_type.as_str(),
+        // What the gateway writes from deliveries conforms to it (checked
+        // before it is written) and says so in `meta.profile`.
+        "supportedProfile": [profile_url(resource_type)],
         "interaction": interactions,
         "searchInclude": include,
         "searchRevInclude": revinclude,
@@ -76,6 +80,12 @@ fn resource_capability(resource_type: ResourceType) -> Value {
         "conditionalUpdate": false,
         "conditionalDelete": "not-supported",
         "searchParam": params,
+        "operation": [{
+            "name": "validate",
+            "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
+            "documentation": "POST [type]/$validate with a resource or a Parameters holding it: an OperationOutcome \
+                              of every issue the project's profile finds (system tokens)"
+        }],
     })
 }
 
@@ -108,6 +118,11 @@ mod tests {
         assert!(
             revincludes.contains(&json!("Observation:patient")) && revincludes.contains(&json!("Provenance:target"))
         );
+        assert_eq!(
+            observation["supportedProfile"],
+            json!(["https://zorgpoort.nl/fhir/StructureDefinition/ZorgpoortObservation"])
+        );
+        assert_eq!(observation["operation"][0]["name"], "validate");
         let practitioner = resources.iter().find(|r| r["type"] == "Practitioner").unwrap();
         let revincludes = practitioner["searchRevInclude"].as_array().unwrap();
         assert!(!revincludes.contains(&json!("Observation:patient")), "patient only refers to a Patient");

@@ -35,6 +35,33 @@ pub fn stamp(resource: &mut Value, id: &ResourceId, version: VersionId, last_upd
     *map = ordered;
 }
 
+/// Names `profile` in `meta.profile` (once), keeping the profiles already there.
+pub fn claim_profile(resource: &mut Value, profile: &str) {
+    let Value::Object(map) = resource else { return };
+    let meta = map.entry("meta").or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(meta) = meta else { return };
+    let profiles = meta.entry("profile").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(profiles) = profiles
+        && !profiles.iter().any(|p| p == profile)
+    {
+        profiles.push(Value::String(profile.to_owned()));
+    }
+}
+
+/// Takes `profile` out of `meta.profile` (and an emptied `profile` or `meta`).
+pub fn drop_profile(resource: &mut Value, profile: &str) {
+    let Some(meta) = resource.get_mut("meta").and_then(Value::as_object_mut) else { return };
+    if let Some(Value::Array(profiles)) = meta.get_mut("profile") {
+        profiles.retain(|p| p != profile);
+        if profiles.is_empty() {
+            meta.remove("profile");
+        }
+    }
+    if meta.is_empty() {
+        resource.as_object_mut().map(|m| m.remove("meta"));
+    }
+}
+
 /// A summary of a resource with only the named top-level elements (and
 /// `resourceType`, `id`, `meta` and the elements R4 requires), tagged
 /// SUBSETTED as R4 asks for `_elements`.
@@ -119,6 +146,21 @@ mod tests {
         );
         let keys: Vec<_> = r.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["resourceType", "id", "meta", "status"]);
+    }
+
+    #[test]
+    fn claims_a_profile_once_beside_others() {
+        let mut r = json!({"resourceType": "Patient", "meta": {"profile": ["http://a"]}});
+        claim_profile(&mut r, "http://b");
+        claim_profile(&mut r, "http://b");
+        assert_eq!(r["meta"]["profile"], json!(["http://a", "http://b"]));
+        let mut bare = json!({"resourceType": "Patient"});
+        claim_profile(&mut bare, "http://b");
+        assert_eq!(bare["meta"], json!({"profile": ["http://b"]}));
+        drop_profile(&mut r, "http://b");
+        assert_eq!(r["meta"]["profile"], json!(["http://a"]));
+        drop_profile(&mut bare, "http://b");
+        assert_eq!(bare, json!({"resourceType": "Patient"}));
     }
 
     #[test]

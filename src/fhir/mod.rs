@@ -2,6 +2,7 @@
 //! classification, search-parameter definitions and index extraction,
 //! OperationOutcome and the CapabilityStatement. No I/O.
 
+pub mod bsn;
 pub mod capability;
 pub mod classify;
 pub mod datetime;
@@ -12,5 +13,6 @@ pub mod outcome;
 pub mod reference;
 pub mod search_param;
 pub mod types;
+pub mod validate;
 
 pub use types::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};

@@ -7,7 +7,7 @@ use serde_json::Value;
 /// rules of FHIR that fhirbolt does not check (or chokes on), then
 /// fhirbolt's strict parse: known elements, right JSON types, required
 /// elements, one choice type. fhirbolt checks neither primitive formats nor
-/// array-versus-single cardinality: the profile validator does (a later issue).
+/// array-versus-single cardinality: the profile validator does (`fhir::validate`).
 pub fn check_structure(resource: &Value) -> Result<(), String> {
     check_json_rules(resource, &mut resource_name(resource))?;
     let text = resource.to_string();

@@ -32,7 +32,7 @@ use crate::fhir::datetime::format_instant;
 use crate::store::Store;
 use interaction::{
     capabilities::capabilities, create::create, delete::delete, history_instance::history_instance, read::read,
-    search_type, transaction::transaction_or_batch, update::update, vread::vread,
+    search_type, transaction::transaction_or_batch, update::update, validate, vread::vread,
 };
 
 /// What every handler shares. Cheap to clone.
@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{tenant}/fhir/metadata", get(capabilities))
         .route("/{tenant}/fhir/{type}", get(search_type::search_get).post(create))
         .route("/{tenant}/fhir/{type}/_search", post(search_type::search_post))
+        .route("/{tenant}/fhir/{type}/$validate", post(validate::validate))
         .route("/{tenant}/fhir/{type}/{id}", get(read).put(update).delete(delete))
         .route("/{tenant}/fhir/{type}/{id}/_history", get(history_instance))
         .route("/{tenant}/fhir/{type}/{id}/_history/{version}", get(vread));

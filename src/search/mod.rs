@@ -40,7 +40,7 @@ pub struct SearchRequest {
 }
 
 /// The identifier system of the BSN, which never appears in a URL.
-pub const BSN_SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";
+pub use crate::fhir::bsn::SYSTEM as BSN_SYSTEM;
 
 impl SearchRequest {
     /// The canonical parameters that may appear in a generated link: all

@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use error::{Error, ErrorKind, Result};
-pub use prepare::{PrepareError, PreparedResource, prepare};
+pub use prepare::{PrepareError, PreparedResource, ProfiledError, prepare, prepare_profiled};
 pub use rejects::{NewReject, RejectStore, StoredReject};
 pub use source::{Attached, Linking, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
 

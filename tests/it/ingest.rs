@@ -16,11 +16,11 @@ use zorgpoort::store::Store;
 
 use crate::common::{Db, TENANT, TestServer, entry_ids, json};
 
-fn tenant() -> TenantCode {
+pub(crate) fn tenant() -> TenantCode {
     TenantCode::parse(TENANT).unwrap()
 }
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
@@ -43,7 +43,7 @@ impl Deliveries {
     }
 }
 
-async fn ingest(store: &Arc<dyn Store>, mapping: &Arc<Mapping>, file: &Path) -> Summary {
+pub(crate) async fn ingest(store: &Arc<dyn Store>, mapping: &Arc<Mapping>, file: &Path) -> Summary {
     ingest::ingest_file(store, mapping, &tenant(), file, &Quiet).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -484,7 +484,7 @@ async fn a_record_the_store_cannot_take_is_kept_and_the_others_go_in(db: Db) {
     assert_eq!((replayed.created, replayed.rejected), (1, 0), "{replayed:?}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());

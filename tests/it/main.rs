@@ -18,6 +18,7 @@
 //! - `transaction`: transaction and batch Bundles, atomicity.
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
+//! - `profiles`: the profiles and their validator: valid R4, every sample resource conforms, each constraint bites.
 //! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
@@ -41,6 +42,7 @@ mod mapping;
 mod metadata;
 mod paging;
 mod processes;
+mod profiles;
 mod search;
 mod store;
 mod stream;

@@ -277,3 +277,38 @@ async fn ingest_from_the_command_line(db: Db) {
 }
 
 crate::on_both_databases!(cli_beside_a_running_server, ingest_from_the_command_line);
+
+/// `zorgpoort validate`: each issue with its path, exit code 1 when any
+/// resource fails; no configuration or store needed.
+#[test]
+fn validate_checks_files_against_the_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, r#"{"resourceType": "Practitioner", "name": [{"family": "Jansen"}]}"#).unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"resourceType": "Patient", "birthDate": "1950-02-30",
+            "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "123456789"}]}"#,
+    )
+    .unwrap();
+    let run = |files: &[&std::path::Path]| {
+        let output = Command::new(BINARY).env_clear().arg("validate").args(files).output().unwrap();
+        (output.status.code(), String::from_utf8(output.stdout).unwrap())
+    };
+    let (code, out) = run(&[&good]);
+    assert_eq!((code, out), (Some(0), format!("{}: conforms\n", good.display())));
+    let (code, out) = run(&[&good, &bad]);
+    assert_eq!(code, Some(1), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[1], format!("{}: Patient.birthDate: is not a valid R4 date: \"1950-02-30\"", bad.display()));
+    assert!(
+        lines[2].starts_with(&format!("{}: Patient.identifier[0].value: is not a valid BSN: it fails", bad.display())),
+        "{out}"
+    );
+    assert!(!out.contains("123456789"), "no BSN in the output");
+    let (code, out) = run(&[&dir.path().join("missing.json")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("missing.json: cannot be read"), "{out}");
+}

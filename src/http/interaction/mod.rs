@@ -9,6 +9,7 @@ pub mod read;
 pub mod search_type;
 pub mod transaction;
 pub mod update;
+pub mod validate;
 pub mod vread;
 
 use axum::http::HeaderMap;

@@ -2,25 +2,10 @@
 
 use super::error::{Result, TransformError, shown};
 
-/// Checks a BSN: exactly 9 ASCII digits, not all zero, passing the 11-check; returns it unchanged.
+/// Checks a BSN: exactly 9 ASCII digits, not all zero, passing the 11-check
+/// ([`crate::fhir::bsn`]); returns it unchanged.
 pub fn bsn(value: &str) -> Result<String> {
-    let invalid = |reason: String| TransformError::InvalidBsn { value: shown(value), reason };
-    if !value.bytes().all(|byte| byte.is_ascii_digit()) {
-        return Err(invalid("expected 9 digits and nothing else".into()));
-    }
-    if value.len() != 9 {
-        return Err(invalid(format!("expected 9 digits, found {}", value.len())));
-    }
-    if value.bytes().all(|byte| byte == b'0') {
-        return Err(invalid("all digits are zero".into()));
-    }
-    let checksum: i64 =
-        value.bytes().zip([9, 8, 7, 6, 5, 4, 3, 2, -1]).map(|(byte, weight)| i64::from(byte - b'0') * weight).sum();
-    if checksum.rem_euclid(11) != 0 {
-        return Err(invalid(format!(
-            "it fails the 11-check (elfproef): the weighted sum {checksum} is not a multiple of 11"
-        )));
-    }
+    crate::fhir::bsn::check(value).map_err(|reason| TransformError::InvalidBsn { value: shown(value), reason })?;
     Ok(value.to_string())
 }
 

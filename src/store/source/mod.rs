@@ -25,7 +25,7 @@ use super::logic::{Backend, SqlStore};
 use super::row::SqlValue;
 use super::sql::{Dialect, Sql};
 use super::writer::{VersionWriter, take_changes};
-use super::{Result, WriteOp, WriteOutcome, prepare};
+use super::{ProfiledError, Result, WriteOp, WriteOutcome, prepare_profiled};
 use crate::access::law;
 use crate::fhir::datetime::format_instant;
 use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
@@ -398,11 +398,15 @@ impl SourceWriter<'_> {
             if resource_type == ResourceType::Consent {
                 warnings.extend(law::limit_access_grant(&mut resource));
             }
-            match prepare(resource_type, id, resource) {
+            match prepare_profiled(resource_type, id, resource) {
                 Ok(resource) => prepared.push((part, resource, known)),
                 Err(e) => {
-                    let field =
-                        if part.is_empty() { resource_type.to_string() } else { format!("{resource_type} ({part})") };
+                    // A profile's issue names its element; R4 errors the resource.
+                    let field = match &e {
+                        ProfiledError::Nonconformant { issues, .. } => issues[0].path.clone(),
+                        ProfiledError::Prepare(_) => resource_type.to_string(),
+                    };
+                    let field = if part.is_empty() { field } else { format!("{field} ({part})") };
                     return Ok(written(SourceResult::Failed { field, reason: e.to_string() }, 0, warnings));
                 }
             }
@@ -467,7 +471,7 @@ impl SourceWriter<'_> {
         let id = known.clone().unwrap_or_else(ResourceId::generate);
         let source = SourceOf { tenant: self.tenant.as_str(), kind: &record.kind, source_id: &record.source_id };
         let resource = provenance(target, source, self.delivery, &self.recorded);
-        let resource = prepare(ResourceType::Provenance, id.clone(), resource)?;
+        let resource = prepare_profiled(ResourceType::Provenance, id.clone(), resource)?;
         let change = self.next_change();
         if known.is_some() {
             let outcome = self.versions.apply(WriteOp::Update { resource, if_match: None }, change).await?;
