@@ -7,21 +7,8 @@ use serde_json::{Value, json};
 use zorgpoort::fhir::model::check_structure;
 use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection};
 
-use super::{fixtures, map_caress_file, mapped, outcome, part, parts, written};
+use super::{describe, fixtures, map_caress_file, mapped, outcome, part, parts, written};
 use crate::common::schema::assert_valid;
-
-/// Each record as the golden files show it.
-pub fn describe(record: &MappedRecord) -> Value {
-    let action = match &record.action {
-        Action::Write(resources) => json!({"write": resources.iter().map(|r| json!({
-            "part": r.part, "resourceType": r.resource_type.as_str(), "resource": r.resource})).collect::<Vec<_>>()}),
-        Action::Delete => json!("delete"),
-        Action::Container => json!("container"),
-        Action::Skip => json!("skip"),
-    };
-    json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
-           "action": action, "warnings": record.warnings})
-}
 
 /// Every resource of mapped records is valid R4 (JSON schema and the
 /// structure check) and of its declared type.

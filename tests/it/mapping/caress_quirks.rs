@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use zorgpoort::mapping::engine::{Action, RecordOutcome};
 
-use super::caress::describe;
+use super::describe;
 use super::{
     caress_export, fixtures, map_caress_bytes, map_caress_client, map_caress_xml, mapped, outcome, rejected, written,
 };

@@ -41,6 +41,19 @@ pub fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
 }
 
+/// A mapped record as the golden files hold it.
+pub fn describe(record: &MappedRecord) -> Value {
+    let action = match &record.action {
+        Action::Write(resources) => json!({"write": resources.iter().map(|r| json!({
+            "part": r.part, "resourceType": r.resource_type.as_str(), "resource": r.resource})).collect::<Vec<_>>()}),
+        Action::Delete => json!("delete"),
+        Action::Container => json!("container"),
+        Action::Skip => json!("skip"),
+    };
+    json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
+           "action": action, "warnings": record.warnings})
+}
+
 pub fn mapped(outcome: &RecordOutcome) -> &MappedRecord {
     match outcome {
         RecordOutcome::Mapped(record) => record,

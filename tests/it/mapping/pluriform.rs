@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use zorgpoort::fhir::model::check_structure;
-use zorgpoort::mapping::engine::{Action, MappedRecord, RecordOutcome, Rejection};
+use zorgpoort::mapping::engine::{Action, RecordOutcome, Rejection};
 
-use super::{fixtures, mapped, part, parts, pluriform, written};
+use super::{describe, fixtures, mapped, part, parts, pluriform, written};
 use crate::common::schema::assert_valid;
 
 /// The contract's Pluriform samples through `mappings/pluriform`: zero
@@ -154,19 +154,6 @@ fn pluriform_samples_map_as_their_golden_files() {
 
 fn codes(codings: &Value) -> Vec<&str> {
     codings.as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect()
-}
-
-/// A mapped record as the golden files hold it.
-fn describe(record: &MappedRecord) -> Value {
-    let action = match &record.action {
-        Action::Write(resources) => json!({"write": resources.iter().map(|r| json!({
-            "part": r.part, "resourceType": r.resource_type.as_str(), "resource": r.resource})).collect::<Vec<_>>()}),
-        Action::Delete => json!("delete"),
-        Action::Container => json!("container"),
-        Action::Skip => json!("skip"),
-    };
-    json!({"kind": record.kind, "id": record.source_id, "client": record.client, "changed": record.changed,
-           "action": action, "warnings": record.warnings})
 }
 
 /// Every project CodeSystem and extension the vendor mappings name is
