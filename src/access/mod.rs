@@ -8,6 +8,9 @@
 
 pub mod law;
 pub mod private;
+pub mod visibility;
+
+pub use visibility::{Visibility, VisibleSlice};
 
 use std::net::SocketAddr;
 
@@ -15,7 +18,6 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::scope::{Permission, ScopeContext, Scopes};
 use crate::fhir::{ChangeNumber, ResourceType, TenantCode};
-use crate::store::Visibility;
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]

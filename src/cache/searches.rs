@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use crate::access::Visibility;
 use crate::fhir::{ChangeNumber, TenantCode};
 use crate::search::SearchRequest;
-use crate::store::{Result, SNAPSHOT_LIFETIME_MILLIS, SearchPage, Store, Visibility};
+use crate::store::{Result, SNAPSHOT_LIFETIME_MILLIS, SearchPage, Store};
 
 /// Bytes of results kept at most, all tenants together.
 pub const DEFAULT_CAPACITY_BYTES: u64 = 24 * 1024 * 1024;

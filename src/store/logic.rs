@@ -12,8 +12,9 @@ use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
 use super::writer::{VersionWriter, take_changes};
 use super::{
     ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, ResourceStore, Result, SearchPage, StoredResource,
-    TokenRecord, TokenStore, Visibility, WriteOp, WriteOutcome,
+    TokenRecord, TokenStore, WriteOp, WriteOutcome,
 };
+use crate::access::Visibility;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
 use crate::search::SearchRequest;
 

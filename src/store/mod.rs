@@ -28,6 +28,7 @@ pub use prepare::{PrepareError, PreparedResource, ProfiledError, prepare, prepar
 pub use rejects::{NewReject, RejectStore, StoredReject};
 pub use source::{Attached, Linking, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
 
+use crate::access::Visibility;
 use crate::fhir::datetime::EpochMillis;
 use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
 use crate::search::SearchRequest;
@@ -96,24 +97,6 @@ impl WriteOutcome {
             WriteOutcome::AlreadyDeleted { .. } => None,
         }
     }
-}
-
-/// Which records a query may return: applied inside the query, so that
-/// totals and paging count only what is visible.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Visibility {
-    /// Care-side readers (system tokens): every record of the tenant.
-    Everything,
-    /// Only records in one of these slices.
-    Only(Vec<VisibleSlice>),
-}
-
-/// Records of one client (or, with `client: None`, records that belong to
-/// no client) in the given categories.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VisibleSlice {
-    pub client: Option<ResourceId>,
-    pub categories: Vec<DataCategory>,
 }
 
 /// One page of search results.
@@ -323,18 +306,5 @@ pub fn redact_url(url: &str) -> String {
         }
         Ok(_) => url.to_owned(),
         Err(_) => "<unparseable URL>".to_owned(),
-    }
-}
-
-impl Visibility {
-    /// Whether a record of `client` in `category` is visible: the same rule
-    /// the store applies inside queries, for single reads.
-    pub fn admits(&self, client: Option<&ResourceId>, category: DataCategory) -> bool {
-        match self {
-            Visibility::Everything => true,
-            Visibility::Only(slices) => {
-                slices.iter().any(|s| s.client.as_ref() == client && s.categories.contains(&category))
-            }
-        }
     }
 }

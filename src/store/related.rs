@@ -2,8 +2,8 @@
 //! reference index from a page of results to related resources, with the
 //! visibility applied inside the query like every search.
 
-use super::Visibility;
 use super::sql::{CURRENT_COLUMNS, Dialect, Sql, push_list, push_visibility};
+use crate::access::Visibility;
 use crate::fhir::{ResourceId, ResourceType, TenantCode};
 
 /// The distinct targets of reference parameter `param` in the current

@@ -4,7 +4,7 @@
 //! that differs between SQLite and PostgreSQL here is the placeholder.
 
 use super::row::SqlValue;
-use super::{Visibility, VisibleSlice};
+use crate::access::{Visibility, VisibleSlice};
 use crate::fhir::datetime::TimeRange;
 use crate::fhir::search_param::SearchParamKind;
 use crate::fhir::{ResourceType, TenantCode};

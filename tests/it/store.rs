@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use zorgpoort::access::{Visibility, VisibleSlice};
 use zorgpoort::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
 use zorgpoort::search::{self, Handling, SearchLimits};
-use zorgpoort::store::{self, ErrorKind, Store, Visibility, VisibleSlice, WriteOp, WriteOutcome};
+use zorgpoort::store::{self, ErrorKind, Store, WriteOp, WriteOutcome};
 
 use crate::common::{Db, TestDb};
 

@@ -117,7 +117,7 @@ fn distinct_types(targets: &[Key]) -> Vec<ResourceType> {
 
 /// The visibility for reading `resource_type`, or `None` when the requester
 /// may not read it at all.
-fn readable(context: &RequestContext, resource_type: ResourceType) -> Option<store::Visibility> {
+fn readable(context: &RequestContext, resource_type: ResourceType) -> Option<crate::access::Visibility> {
     match access::decide(context, resource_type, Interaction::Read) {
         Decision::Permit(visibility) => Some(visibility),
         Decision::Deny(_) => None,

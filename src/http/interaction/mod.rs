@@ -14,9 +14,10 @@ pub mod vread;
 
 use axum::http::HeaderMap;
 
+use crate::access::Visibility;
 use crate::access::{self, Decision, Interaction, RequestContext};
 use crate::fhir::{ResourceId, ResourceType, VersionId};
-use crate::store::{StoredResource, Visibility};
+use crate::store::StoredResource;
 
 use super::error::ApiError;
 
