@@ -14,6 +14,7 @@ pub mod http;
 pub mod ingest;
 pub mod mapping;
 pub mod search;
+pub mod source;
 pub mod store;
 
 /// The allocator of every binary built on this library (the gateway, its

@@ -9,14 +9,15 @@ use serde_json::Value;
 use sha2::Digest as _;
 use tokio::sync::mpsc;
 
-use super::provenance::DeliveryStamp;
-use super::source::{DeliverySource, SourceItem};
-use super::source_ref::{SourceRef, parse_linked};
+use super::delivery_source::{DeliverySource, SourceItem};
 use super::summary::Summary;
-use crate::fhir::TenantCode;
+use crate::access::law;
 use crate::fhir::datetime::parse_range;
+use crate::fhir::{ResourceType, TenantCode};
 use crate::mapping::engine::{Action, MappedRecord, RecordOutcome, Refusal, Rejection};
 use crate::mapping::spec::Mapping;
+use crate::source::provenance::DeliveryStamp;
+use crate::source::reference::{SourceRef, parse_linked};
 use crate::store::{Linking, NewReject, SourceChange, SourceRecordWrite, SourceResult, Store};
 
 /// Source records written in one transaction.
@@ -271,7 +272,13 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
         Action::Container => return Ok(None),
         Action::Delete => SourceChange::Delete,
         Action::Skip => SourceChange::Skip,
-        Action::Write(resources) => {
+        Action::Write(mut resources) => {
+            // The law holds above any delivery (a bewindvoerder's grant).
+            let warnings = resources
+                .iter_mut()
+                .filter(|r| r.resource_type == ResourceType::Consent)
+                .filter_map(|r| law::limit_access_grant(&mut r.resource))
+                .collect();
             let mut hasher = sha2::Sha256::new();
             for r in &resources {
                 hasher.update(r.part.as_bytes());
@@ -279,7 +286,7 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
                 hasher.update(r.resource.to_string().as_bytes());
                 hasher.update([0]);
             }
-            SourceChange::Write { resources, content_hash: hex::encode(hasher.finalize()) }
+            SourceChange::Write { resources, content_hash: hex::encode(hasher.finalize()), warnings }
         }
     };
     Ok(Some(SourceRecordWrite { kind, source_id, client, changed_at, change, linking }))

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::delivery::{stamp, to_write};
-use super::provenance::DeliveryStamp;
 use super::summary::Summary;
 use crate::fhir::TenantCode;
 use crate::mapping::engine::{RecordOutcome, Rejection};
 use crate::mapping::spec::Mapping;
+use crate::source::provenance::DeliveryStamp;
 use crate::store::{self, SourceResult, Store, StoredReject};
 
 /// Replays `rejects` (open ones of `tenant`) with the vendors' `mappings`.

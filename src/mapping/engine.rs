@@ -7,8 +7,9 @@ use std::cell::RefCell;
 use serde_json::Value;
 
 use super::expr::Expr;
+use super::scope::Scope;
 use super::spec::{Mapping, RecordKind};
-use super::template::{self, FieldError, Scope};
+use super::template::{self, FieldError};
 use crate::fhir::ResourceType;
 
 /// What one source record becomes.

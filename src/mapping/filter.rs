@@ -14,7 +14,7 @@ use base64::Engine;
 use serde_json::{Number, Value, json};
 
 use super::expr::{self, Arg, Expr, FilterCall};
-use super::template::Scope;
+use super::scope::Scope;
 use super::value;
 
 /// The prefix of a reference that names a record by its source identity

@@ -7,6 +7,7 @@
 //! - [`expr`]: the `{{ path | filter }}` expressions of mapping files;
 //! - [`filter`]: the filters, over the value transforms of [`value`]
 //!   (Dutch dates and times, decimal comma, money, J/N, periods, BSN);
+//! - [`scope`]: where the names of expressions are looked up;
 //! - [`template`]: resource templates, FHIR JSON with expressions;
 //! - [`spec`]: loading and checking a mapping;
 //! - [`engine`]: a record in, its resources (or its rejection) out;
@@ -20,6 +21,7 @@ pub mod engine;
 pub mod expr;
 pub mod filter;
 pub mod read;
+pub mod scope;
 pub mod spec;
 pub mod template;
 pub mod value;

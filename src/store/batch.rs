@@ -9,7 +9,7 @@
 //! column arrays per table, always the same statement text, and SQLite
 //! multi-row `VALUES` in chunks below its limit on bound values.
 
-use super::logic::Transaction;
+use super::driver::Transaction;
 use super::row::SqlValue;
 use super::sql::{Dialect, Sql};
 use super::{Error, ErrorKind, Result};

@@ -6,43 +6,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::Digest as _;
 
+use super::driver::{Backend, not_found, stored};
 use super::related;
 use super::row::{Row, SqlValue};
-use super::sql::{self, CURRENT_COLUMNS, Dialect, Sql, VERSION_COLUMNS};
+use super::sql::{self, CURRENT_COLUMNS, Sql, VERSION_COLUMNS};
 use super::writer::{VersionWriter, take_changes};
 use super::{
     ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, ResourceStore, Result, SearchPage, StoredResource,
     TokenRecord, TokenStore, WriteOp, WriteOutcome,
 };
 use crate::access::Visibility;
-use crate::fhir::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};
+use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode, VersionId};
 use crate::search::SearchRequest;
-
-/// What a driver provides.
-#[async_trait]
-pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
-    const DIALECT: Dialect;
-
-    /// Runs a query outside a transaction.
-    async fn fetch_all(&self, sql: Sql) -> Result<Vec<Row>>;
-
-    /// Starts a transaction that will write: on SQLite it takes the write
-    /// lock at once (`BEGIN IMMEDIATE`), so that it never has to upgrade.
-    async fn begin_write(&self) -> Result<Box<dyn Transaction>>;
-
-    /// See [`super::TokenStore::commit_marker`].
-    fn commit_marker(&self) -> Option<super::CommitMarker> {
-        None
-    }
-}
-
-/// An open transaction of a driver.
-#[async_trait]
-pub(crate) trait Transaction: Send {
-    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>>;
-    async fn execute(&mut self, sql: Sql) -> Result<u64>;
-    async fn commit(self: Box<Self>) -> Result<()>;
-}
 
 /// The store over a driver.
 pub(crate) struct SqlStore<B> {
@@ -87,29 +62,6 @@ impl<B: Backend> SqlStore<B> {
     async fn fetch_optional(&self, sql: Sql) -> Result<Option<Row>> {
         Ok(self.backend.fetch_all(sql).await?.into_iter().next())
     }
-}
-
-/// Converts a row of `CURRENT_COLUMNS`/`VERSION_COLUMNS` into a version.
-pub(super) fn stored(mut row: Row) -> Result<StoredResource> {
-    let internal = |m: String| Error::new(ErrorKind::Internal, m);
-    let resource_type: ResourceType = row.text(0)?.parse().map_err(|e| internal(format!("{e}")))?;
-    let id = ResourceId::parse(row.text(1)?).map_err(|e| internal(e.to_string()))?;
-    let client = row.opt_text(5)?.map(ResourceId::parse).transpose().map_err(|e| internal(e.to_string()))?;
-    let category = DataCategory::from_code(row.text(6)?).ok_or_else(|| internal("unknown category".into()))?;
-    Ok(StoredResource {
-        resource_type,
-        id,
-        version: VersionId(row.int(2)?),
-        last_updated: row.int(3)?,
-        change: ChangeNumber(row.int(4)?),
-        client,
-        category,
-        content: row.take_opt_text(7)?,
-    })
-}
-
-pub(super) fn not_found(resource_type: ResourceType, id: &ResourceId) -> Error {
-    Error::new(ErrorKind::NotFound, format!("{resource_type}/{id} is not known"))
 }
 
 #[async_trait]

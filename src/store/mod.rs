@@ -8,6 +8,7 @@
 //! the version stored as indexed columns.
 
 mod batch;
+mod driver;
 mod error;
 mod logic;
 pub mod postgres;

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::logic::{Backend, SqlStore};
+use super::driver::Backend;
+use super::logic::SqlStore;
 use super::row::{Row, SqlValue};
 use super::sql::{Dialect, Sql};
 use super::{Error, ErrorKind, Result};

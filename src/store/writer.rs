@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::batch::{self, INDEX_TABLES, PendingRows};
-use super::logic::{Transaction, not_found, stored};
+use super::driver::{Transaction, not_found, stored};
 use super::row::SqlValue;
 use super::sql::{CURRENT_COLUMNS, Dialect, Sql};
 use super::{Error, ErrorKind, PreparedResource, Result, StoredResource, WriteOp, WriteOutcome};

@@ -1,6 +1,6 @@
-//! Calendar dates: Pluriform `dd-mm-jjjj`, Caress ISO `jjjj-mm-dd`, and the FHIR `date` lexical form.
+//! Calendar dates (Pluriform `dd-mm-jjjj`, Caress ISO `jjjj-mm-dd`, the FHIR `date` lexical form) and checked times of day.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 
 use super::error::{Result, TransformError};
 use super::lex::{days_in_month, match_shape, month_name};
@@ -48,6 +48,21 @@ pub(crate) fn checked_date(value: &str, year: u32, month: u32, day: u32) -> Resu
     }
     NaiveDate::from_ymd_opt(year, month, day)
         .ok_or_else(|| TransformError::invalid_date(value, "the date is outside the supported calendar"))
+}
+
+/// Builds a time of day, explaining in the error (which names `value`) which part does not exist.
+pub(crate) fn checked_time(value: &str, hour: u32, minute: u32, second: u32, nano: u32) -> Result<NaiveTime> {
+    if hour > 23 {
+        return Err(TransformError::invalid_time(value, format!("hour {hour:02} does not exist (00-23)")));
+    }
+    if minute > 59 {
+        return Err(TransformError::invalid_time(value, format!("minute {minute:02} does not exist (00-59)")));
+    }
+    if second > 59 {
+        return Err(TransformError::invalid_time(value, format!("second {second:02} does not exist (00-59)")));
+    }
+    NaiveTime::from_hms_nano_opt(hour, minute, second, nano)
+        .ok_or_else(|| TransformError::invalid_time(value, "the fraction of a second is out of range"))
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Local Europe/Amsterdam date-times (Pluriform, Caress, MijnEigenPlan) resolved to instants with the right offset.
 
-use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Timelike};
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDateTime, TimeDelta, TimeZone, Timelike};
 use chrono_tz::Europe::Amsterdam;
 
-use super::date::checked_date;
+use super::date::{checked_date, checked_time};
 use super::error::{Result, TransformError, shown};
 use super::lex::{long_date, match_shape};
 
@@ -97,21 +97,6 @@ pub(crate) fn checked_naive(value: &str, date: (u32, u32, u32), time: (u32, u32,
     let (year, month, day) = date;
     let (hour, minute, second) = time;
     Ok(checked_date(value, year, month, day)?.and_time(checked_time(value, hour, minute, second, 0)?))
-}
-
-/// Builds a time of day, explaining in the error (which names `value`) which part does not exist.
-pub(crate) fn checked_time(value: &str, hour: u32, minute: u32, second: u32, nano: u32) -> Result<NaiveTime> {
-    if hour > 23 {
-        return Err(TransformError::invalid_time(value, format!("hour {hour:02} does not exist (00-23)")));
-    }
-    if minute > 59 {
-        return Err(TransformError::invalid_time(value, format!("minute {minute:02} does not exist (00-59)")));
-    }
-    if second > 59 {
-        return Err(TransformError::invalid_time(value, format!("second {second:02} does not exist (00-59)")));
-    }
-    NaiveTime::from_hms_nano_opt(hour, minute, second, nano)
-        .ok_or_else(|| TransformError::invalid_time(value, "the fraction of a second is out of range"))
 }
 
 /// A naive date-time written for messages: `2024-03-31 02:30` (seconds only when not zero).
@@ -209,7 +194,7 @@ mod tests {
         assert!(err.to_string().contains("the clocks go forward from 02:00 to 03:00"), "{err}");
         let naive = NaiveDateTime::parse_from_str("2024-08-01 12:00", "%Y-%m-%d %H:%M").unwrap();
         assert_eq!(fhir_datetime(&resolve_amsterdam(naive).unwrap()), "2024-08-01T12:00:00+02:00");
-        let far = chrono::NaiveDate::from_ymd_opt(12000, 1, 1).unwrap().and_time(NaiveTime::MIN);
+        let far = chrono::NaiveDate::from_ymd_opt(12000, 1, 1).unwrap().and_time(chrono::NaiveTime::MIN);
         assert_error!(resolve_amsterdam(far), TransformError::OutOfRange { .. }, "12000-01-01 00:00");
     }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 
-use super::dutch_time::checked_time;
+use super::date::checked_time;
 use super::error::{Result, TransformError};
 use super::lex::match_shape;
 

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
-use super::logic::{Backend, SqlStore, Transaction};
+use super::driver::{Backend, Transaction};
+use super::logic::SqlStore;
 use super::row::{Row, SqlValue};
 use super::sql::{Dialect, Sql};
 use super::{Error, ErrorKind, Result, Store, redact_url};

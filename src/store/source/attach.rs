@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use super::{RecordKey, SourceResult, SourceWriter};
 use crate::fhir::TenantCode;
 use crate::fhir::datetime::parse_range;
-use crate::ingest::provenance::DeliveryStamp;
+use crate::source::provenance::DeliveryStamp;
 use crate::store::Result;
-use crate::store::logic::{Backend, SqlStore};
+use crate::store::driver::Backend;
+use crate::store::logic::SqlStore;
 use crate::store::sql::Sql;
 use crate::store::writer::{VersionWriter, take_changes};
 

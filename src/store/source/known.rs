@@ -6,8 +6,8 @@ use std::collections::HashSet;
 
 use super::{Identity, PREFETCH_KEYS, RecordKey, SourceRecordWrite, SourceWriter};
 use crate::fhir::{ResourceId, ResourceType};
-use crate::ingest::order::{Condition, StoredState};
-use crate::ingest::source_ref::SourceRef;
+use crate::source::order::{Condition, StoredState};
+use crate::source::reference::SourceRef;
 use crate::store::batch::{PendingRows, SOURCE_RECORD};
 use crate::store::row::SqlValue;
 use crate::store::{Error, ErrorKind, Result};

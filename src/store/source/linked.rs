@@ -5,7 +5,7 @@
 //! their linked references unresolved), and *placed*: its link is followed
 //! to the client it names, whichever vendor delivered that client, and its
 //! resources are written under that client's Patient, with the amendments
-//! of it merged in ([`crate::ingest::amend`]). While the link names no
+//! of it merged in ([`crate::source::amend`]). While the link names no
 //! client (or one not delivered yet) the record is *held*: nothing of it is
 //! written, nobody sees it. It is placed again when
 //!
@@ -27,10 +27,10 @@ use super::{
     Identity, RecordKey, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceWriter, written,
 };
 use crate::fhir::{ResourceId, ResourceType};
-use crate::ingest::amend::{Amendment, apply_amendments};
-use crate::ingest::order::Condition;
-use crate::ingest::source_ref::replace_linked;
 use crate::mapping::engine::MappedResource;
+use crate::source::amend::{Amendment, apply_amendments};
+use crate::source::order::Condition;
+use crate::source::reference::replace_linked;
 use crate::store::{Error, ErrorKind, Result};
 
 /// What one transaction knows of links and clients.
@@ -233,8 +233,7 @@ impl SourceWriter<'_> {
             change: SourceChange::Skip,
             linking: super::Linking::default(),
         };
-        let mut placed = self.write_parts(&record, resources, identities).await?;
-        placed.warnings.splice(0..0, warnings.drain(..));
+        let placed = self.write_parts(&record, resources, identities, warnings).await?;
         if new.is_none() && kept.held && !matches!(placed.result, SourceResult::Failed { .. }) {
             self.set_held(key, false).await?;
         }

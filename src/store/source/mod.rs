@@ -21,18 +21,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::batch::{PendingRows, SOURCE_IDENTITY};
-use super::logic::{Backend, SqlStore};
+use super::driver::Backend;
+use super::logic::SqlStore;
 use super::row::SqlValue;
 use super::sql::{Dialect, Sql};
 use super::writer::{VersionWriter, take_changes};
 use super::{ProfiledError, Result, WriteOp, WriteOutcome, prepare_profiled};
-use crate::access::law;
 use crate::fhir::datetime::format_instant;
 use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
-use crate::ingest::order::{Condition, Decision, IncomingState, StoredState, decide};
-use crate::ingest::provenance::{DeliveryStamp, SourceOf, provenance};
-use crate::ingest::source_ref::{SourceRef, resolve_refs, source_refs};
 use crate::mapping::engine::MappedResource;
+use crate::source::order::{Condition, Decision, IncomingState, StoredState, decide};
+use crate::source::provenance::{DeliveryStamp, SourceOf, provenance};
+use crate::source::reference::{SourceRef, resolve_refs, source_refs};
 
 /// A mapped source record for the store to write.
 #[derive(Debug, Clone)]
@@ -72,8 +72,9 @@ impl Linking {
 /// What a delivery says of a source record.
 #[derive(Debug, Clone)]
 pub enum SourceChange {
-    /// Its resources, by part, and a hash of them as mapped.
-    Write { resources: Vec<MappedResource>, content_hash: String },
+    /// Its resources, by part, a hash of them as mapped, and what ingest
+    /// noticed while preparing them (reported when they are written).
+    Write { resources: Vec<MappedResource>, content_hash: String, warnings: Vec<String> },
     /// A tombstone.
     Delete,
     /// Not for the portal: what it wrote before goes, nothing is kept.
@@ -321,7 +322,9 @@ impl SourceWriter<'_> {
             change if record.linking.is_kept() => {
                 self.write_linked(&record, change, stored.is_some(), identities).await?
             }
-            SourceChange::Write { resources, .. } => self.write_parts(&record, resources, identities).await?,
+            SourceChange::Write { resources, warnings, .. } => {
+                self.write_parts(&record, resources, identities, warnings).await?
+            }
             SourceChange::Delete => {
                 let mut versions = self.delete_parts(&identities).await?;
                 if is_client {
@@ -356,8 +359,8 @@ impl SourceWriter<'_> {
         record: &SourceRecordWrite,
         resources: Vec<MappedResource>,
         identities: Vec<Identity>,
+        mut warnings: Vec<String>,
     ) -> Result<SourceRecordWritten> {
-        let mut warnings = Vec::new();
         // Every part gets its id first, so that parts can refer to each other.
         let mut parts = Vec::with_capacity(resources.len());
         for mapped in resources {
@@ -394,9 +397,6 @@ impl SourceWriter<'_> {
             let MappedResource { part, resource_type, mut resource } = mapped;
             for missing in resolve_refs(&mut resource, &|s: &SourceRef| references.get(s).cloned().flatten()) {
                 warnings.push(format!("the reference to {missing} resolves to nothing: left out"));
-            }
-            if resource_type == ResourceType::Consent {
-                warnings.extend(law::limit_access_grant(&mut resource));
             }
             match prepare_profiled(resource_type, id, resource) {
                 Ok(resource) => prepared.push((part, resource, known)),

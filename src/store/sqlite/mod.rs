@@ -13,7 +13,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, Row as _, TypeInfo, ValueRef};
 
-use super::logic::{Backend, SqlStore, Transaction};
+use super::driver::{Backend, Transaction};
+use super::logic::SqlStore;
 use super::row::{Row, SqlValue};
 use super::sql::{Dialect, Sql};
 use super::{Error, ErrorKind, Result, Store};

@@ -26,8 +26,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use serde_json::{Map, Value};
 
-/// The key of an element's text when it has attributes or children.
-pub const TEXT: &str = "$text";
+use crate::mapping::scope::TEXT;
 
 /// How deep elements may nest inside a top-level element.
 const MAX_DEPTH: usize = 64;

@@ -20,7 +20,6 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-pub use self::document::TEXT;
 use self::document::{Document, XmlError};
 use super::bytes;
 use super::records::{self, Each};
