@@ -20,6 +20,7 @@
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
 //! - `profiles`: the profiles and their validator: valid R4, every sample resource conforms, each constraint bites.
 //! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
+//! - `layering`: modules import only from layers below their own (ARCHITECTURE.md); no circles of files.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
 
@@ -38,6 +39,7 @@ mod ingest_caress;
 mod ingest_http;
 mod ingest_mep;
 mod ingest_samples;
+mod layering;
 mod mapping;
 mod metadata;
 mod paging;

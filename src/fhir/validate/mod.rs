@@ -10,17 +10,18 @@
 
 mod check;
 pub mod elements;
+pub mod issue;
 mod primitive;
 pub mod profile;
 pub mod terminology;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use self::elements::ElementTable;
+pub use self::issue::Issue;
 use self::profile::Profile;
 use self::terminology::Terminology;
 use super::ResourceType;
@@ -31,26 +32,6 @@ pub const PROFILE_BASE: &str = "https://zorgpoort.nl/fhir/StructureDefinition/Zo
 /// The canonical URL of the project's profile of `resource_type`.
 pub fn profile_url(resource_type: ResourceType) -> String {
     format!("{PROFILE_BASE}{resource_type}")
-}
-
-/// One way a resource breaks R4 or its profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    /// FHIRPath-like: `Patient.identifier[0].value`.
-    pub path: String,
-    pub message: String,
-}
-
-impl Issue {
-    pub fn new(path: String, message: String) -> Issue {
-        Issue { path, message }
-    }
-}
-
-impl fmt::Display for Issue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
 }
 
 /// The profiles in force, one per served resource type.
