@@ -40,8 +40,7 @@ fn every_module_imports_only_from_layers_below_its_own() {
 fn no_files_import_each_other_in_a_circle() {
     let house = House::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let circles = circles(&house.edges());
-    let shown: Vec<String> =
-        circles.iter().map(|c| c.iter().map(|m| file_name(m)).collect::<Vec<_>>().join(" -> ")).collect();
+    let shown: Vec<String> = circles.iter().map(|c| c.iter().map(file_name).collect::<Vec<_>>().join(" -> ")).collect();
     assert!(shown.is_empty(), "files that import each other in a circle:\n{}", shown.join("\n"));
 }
 
