@@ -24,8 +24,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub log: LogConfig,
     pub limits: Limits,
-    /// The folder with one mapping folder per vendor (`pluriform/`, ...).
-    pub mappings_dir: PathBuf,
+    /// A folder of the operator's with mapping folders (`pluriform/`, ...):
+    /// each replaces the shipped mapping of its vendor, or adds a vendor.
+    pub mappings_dir: Option<PathBuf>,
     /// Where deliveries received over HTTP are kept while they are read
     /// (two passes: framing first); each is removed when its ingest ends.
     pub spool_dir: PathBuf,
@@ -252,8 +253,7 @@ impl Config {
             return Err(value_error("limits", "ingest timeout and delivery size must be above 0".into()));
         }
 
-        let mappings_dir =
-            var("ZORGPOORT_MAPPINGS").map(PathBuf::from).or(file.mappings_dir).unwrap_or_else(|| "mappings".into());
+        let mappings_dir = var("ZORGPOORT_MAPPINGS").map(PathBuf::from).or(file.mappings_dir);
         let spool_dir = var("ZORGPOORT_SPOOL_DIR")
             .map(PathBuf::from)
             .or(file.spool_dir)

@@ -124,7 +124,7 @@ fn configured_tenant(config: &Config, code: &str) -> anyhow::Result<TenantCode> 
 }
 
 fn load_mapping(config: &Config, vendor: &str) -> anyhow::Result<Mapping> {
-    Ok(ingest::vendor::load_mapping(&config.mappings_dir, vendor)?)
+    Ok(ingest::vendor::load_mapping(config.mappings_dir.as_deref(), vendor)?)
 }
 
 fn describe(r: &StoredReject) -> String {

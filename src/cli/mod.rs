@@ -3,6 +3,7 @@
 mod generate;
 mod ingest;
 mod logging;
+mod mappings;
 mod serve;
 pub mod token;
 mod validate;
@@ -48,6 +49,9 @@ enum Command {
     /// Records of deliveries that could not be mapped.
     #[command(subcommand)]
     Rejects(ingest::RejectsCommand),
+    /// The vendor mappings: those the binary ships, and the operator's own.
+    #[command(subcommand)]
+    Mappings(mappings::MappingsCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
             Command::Ingest(args) => ingest::ingest(config, args).await,
             Command::Rejects(command) => ingest::rejects(config, command).await,
             Command::GenerateDelivery(args) => generate::run(args),
+            Command::Mappings(command) => mappings::run(&config, command),
             Command::Validate(_) => Ok(()),
         }
     });

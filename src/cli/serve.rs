@@ -31,7 +31,7 @@ pub(super) async fn demo(mut config: Config) -> anyhow::Result<()> {
     }
     let store = store::open(&config.database_url).await.context("opening the store")?;
     if store.last_change(&tenant).await?.0 == 0 {
-        let loaded = crate::demo::deliveries::load(&store, &config.mappings_dir, &tenant).await?;
+        let loaded = crate::demo::deliveries::load(&store, config.mappings_dir.as_deref(), &tenant).await?;
         for (name, summary) in loaded {
             tracing::info!(
                 delivery = name,

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::fhir::TenantCode;
+use crate::ingest::vendor::load_mapping;
 use crate::ingest::{self, IngestError, Quiet, Summary};
 use crate::mapping::engine::Refusal;
 use crate::mapping::spec::Mapping;
@@ -25,17 +26,16 @@ pub const DELIVERIES: [(&str, &str, &str); 3] = [
 ];
 
 /// Ingests the demo deliveries for `tenant` (whose code they name), with
-/// the mappings in `mappings_dir`.
+/// the shipped mappings or the operator's (`mappings_dir`).
 pub async fn load(
     store: &Arc<dyn Store>,
-    mappings_dir: &Path,
+    mappings_dir: Option<&Path>,
     tenant: &TenantCode,
 ) -> Result<Vec<(&'static str, Summary)>, IngestError> {
     let mut mappings: Vec<(&str, Arc<Mapping>)> = Vec::new();
     for vendor in ["pluriform", "mijneigenplan"] {
-        let folder = mappings_dir.join(vendor);
-        let mapping = Mapping::load(&folder)
-            .map_err(|e| Refusal(format!("the {vendor} mapping in {} cannot be loaded: {e}", folder.display())))?;
+        let mapping = load_mapping(mappings_dir, vendor)
+            .map_err(|e| Refusal(format!("the {vendor} mapping cannot be loaded: {e}")))?;
         mappings.push((vendor, Arc::new(mapping)));
     }
     let dir = tempfile_dir()?;

@@ -53,12 +53,13 @@ pub async fn ingest_delivery(
     {
         return Err(ApiError::bad_request("name: 1 to 200 letters, digits, '.', '-' or '_'").at("name"));
     }
-    let mapping = Arc::new(vendor::load_mapping(&state.config().mappings_dir, &vendor).map_err(|e| match e {
-        VendorError::NotAName(_) | VendorError::Unknown { .. } => {
-            ApiError::not_found(format!("There is no mapping for vendor '{vendor}' on this server"))
-        }
-        VendorError::Invalid(e) => ApiError::internal(&e),
-    })?);
+    let mapping =
+        Arc::new(vendor::load_mapping(state.config().mappings_dir.as_deref(), &vendor).map_err(|e| match e {
+            VendorError::NotAName(_) | VendorError::Unknown { .. } => {
+                ApiError::not_found(format!("There is no mapping for vendor '{vendor}' on this server"))
+            }
+            VendorError::Invalid(e) => ApiError::internal(&e),
+        })?);
     let limit = state.config().limits.max_delivery_bytes;
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit) {

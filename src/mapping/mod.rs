@@ -11,6 +11,7 @@
 //! - [`template`]: resource templates, FHIR JSON with expressions;
 //! - [`spec`]: loading and checking a mapping;
 //! - [`engine`]: a record in, its resources (or its rejection) out;
+//! - [`shipped`]: the vendor mappings embedded in the binary;
 //! - [`read`]: a delivery file read in two passes (framing and envelope
 //!   first, then the records one top-level item at a time).
 //!
@@ -22,6 +23,7 @@ pub mod expr;
 pub mod filter;
 pub mod read;
 pub mod scope;
+pub mod shipped;
 pub mod spec;
 pub mod template;
 pub mod value;

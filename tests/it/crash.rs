@@ -142,7 +142,6 @@ async fn start_gateway(db: &TestDb, dir: &Path) -> Gateway {
     let port = free_port();
     let mut process = Running(
         zorgpoort(&db.url, port, dir)
-            .env("ZORGPOORT_MAPPINGS", Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings"))
             .env("ZORGPOORT_SPOOL_DIR", dir.join("spool"))
             .arg("serve")
             .stderr(Stdio::null())

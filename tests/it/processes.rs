@@ -176,7 +176,6 @@ async fn demo_serves_its_own_data() {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("ZORGPOORT_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ZORGPOORT_MAPPINGS", concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"))
         .arg("demo")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -230,13 +229,7 @@ async fn ingest_from_the_command_line(db: Db) {
     let test_db = TestDb::new(db).await;
     let dir = tempfile::tempdir().unwrap();
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vendor-samples");
-    let cli = |args: &[&str]| {
-        zorgpoort(&test_db.url, 1, dir.path())
-            .env("ZORGPOORT_MAPPINGS", concat!(env!("CARGO_MANIFEST_DIR"), "/mappings"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let cli = |args: &[&str]| zorgpoort(&test_db.url, 1, dir.path()).args(args).output().unwrap();
     let full = format!("{samples}/pluriform-pameijer.json");
     let delta = format!("{samples}/pluriform-pameijer-delta.json");
     let out = cli(&["ingest", "--tenant", TENANT, "--vendor", "pluriform", "--json", &full, &delta]);
@@ -276,7 +269,71 @@ async fn ingest_from_the_command_line(db: Db) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no mapping for vendor 'nobody'"));
 }
 
-crate::on_both_databases!(cli_beside_a_running_server, ingest_from_the_command_line);
+/// The binary carries its mappings: from an empty directory, without
+/// `ZORGPOORT_MAPPINGS`, it lists and exports them; a folder of the
+/// operator's replaces the shipped mapping of its vendor only.
+async fn mappings_ship_with_the_binary(db: Db) {
+    let test_db = TestDb::new(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |command: &mut Command| {
+        let out = command.output().unwrap();
+        (out.status.code(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, listed, _) = run(zorgpoort(&test_db.url, 1, dir.path()).args(["mappings", "list"]));
+    assert_eq!(code, Some(0));
+    assert_eq!(listed, "caress\tshipped\nmijneigenplan\tshipped\npluriform\tshipped\n");
+
+    let (code, out, _) = run(zorgpoort(&test_db.url, 1, dir.path()).args(["mappings", "export", "mine"]));
+    assert_eq!(code, Some(0), "{out}");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+    let shipped = repo.join("pluriform/templates/vertegenwoordiger-toegang.json");
+    let exported = dir.path().join("mine/pluriform/templates/vertegenwoordiger-toegang.json");
+    assert_eq!(std::fs::read(&exported).unwrap(), std::fs::read(shipped).unwrap());
+    // Exporting again leaves the operator's files alone, and says so.
+    let (code, _, err) = run(zorgpoort(&test_db.url, 1, dir.path()).args(["mappings", "export", "mine"]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("left alone (already there)"), "{err}");
+
+    // The operator's pluriform folder replaces the shipped one (here broken,
+    // so that it shows); caress still comes from the binary.
+    std::fs::write(dir.path().join("mine/pluriform/mapping.toml"), "vendor = \"pluriform\"\nrecords = 5\n").unwrap();
+    std::fs::remove_dir_all(dir.path().join("mine/caress")).unwrap();
+    let with_mine = |args: &[&str]| {
+        let mut command = zorgpoort(&test_db.url, 1, dir.path());
+        command.env("ZORGPOORT_MAPPINGS", "mine").env("ZORGPOORT_TENANTS", format!("{TENANT},sheerenloo"));
+        run(command.args(args))
+    };
+    let (_, listed, _) = with_mine(&["mappings", "list"]);
+    assert!(
+        listed.contains("caress\tshipped\n") && listed.contains("pluriform\tmine/pluriform\tcannot be loaded"),
+        "{listed}"
+    );
+    let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vendor-samples");
+    let (code, _, err) = with_mine(&[
+        "ingest",
+        "--tenant",
+        TENANT,
+        "--vendor",
+        "pluriform",
+        &format!("{samples}/pluriform-pameijer.json"),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("mine/pluriform/mapping.toml"), "{err}");
+    let (code, out, err) = with_mine(&[
+        "ingest",
+        "--tenant",
+        "sheerenloo",
+        "--vendor",
+        "caress",
+        "--json",
+        &format!("{samples}/caress-sheerenloo.xml"),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report[0]["summary"]["rejected"], 0);
+}
+
+crate::on_both_databases!(cli_beside_a_running_server, ingest_from_the_command_line, mappings_ship_with_the_binary);
 
 /// `zorgpoort validate`: each issue with its path, exit code 1 when any
 /// resource fails; no configuration or store needed.

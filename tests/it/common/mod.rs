@@ -131,7 +131,6 @@ pub fn test_config(database_url: &str) -> Config {
         .map(|code| Tenant { code: TenantCode::parse(code).unwrap(), name: code.to_string() })
         .collect();
     config.cors_origins = vec!["https://app.example.nl".into()];
-    config.mappings_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
     config
 }
 
