@@ -19,6 +19,7 @@
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
 //! - `profiles`: the profiles and their validator: valid R4, every sample resource conforms, each constraint bites.
+//! - `r4_codes`: the validator's R4 code bindings are the official definitions'; a wrong code at every bound element is caught.
 //! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
@@ -43,6 +44,7 @@ mod metadata;
 mod paging;
 mod processes;
 mod profiles;
+mod r4_codes;
 mod search;
 mod store;
 mod stream;
