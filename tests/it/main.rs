@@ -20,6 +20,7 @@
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
 //! - `profiles`: the profiles and their validator: valid R4, every sample resource conforms, each constraint bites.
 //! - `r4_codes`: the validator's R4 code bindings are the official definitions'; a wrong code at every bound element is caught.
+//! - `search_params`: the search-parameter table against the official R4 search parameters.
 //! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
@@ -46,6 +47,7 @@ mod processes;
 mod profiles;
 mod r4_codes;
 mod search;
+mod search_params;
 mod store;
 mod stream;
 mod transaction;
