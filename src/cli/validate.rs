@@ -45,14 +45,14 @@ pub(super) fn run(args: &ValidateArgs) -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
-/// The issues of a resource, or of each resource of a Bundle (prefixed with
-/// `entry[i]`), one line each.
+/// The issues of a resource, or of a Bundle's own elements and of each
+/// resource of it (prefixed with `entry[i]`), one line each.
 fn report(document: &Value) -> Vec<String> {
     let set = ProfileSet::builtin();
     if document.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return set.check(document).iter().map(ToString::to_string).collect();
     }
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = set.check_bundle(document).iter().map(ToString::to_string).collect();
     for (i, entry) in document["entry"].as_array().into_iter().flatten().enumerate() {
         match entry.get("resource") {
             Some(resource) => lines.extend(set.check(resource).iter().map(|issue| format!("entry[{i}] {issue}"))),
@@ -82,5 +82,30 @@ mod tests {
         assert!(lines[0].starts_with("entry[1] Practitioner: is not valid R4: "), "{lines:?}");
         assert_eq!(lines[1], "entry[2] Medication: 'Medication' is not a resource type served here");
         assert_eq!(lines[2], "entry[3]: has no resource");
+    }
+
+    /// Regression: a Patient with `"gender": "robot"` was said to conform.
+    #[test]
+    fn reports_codes_outside_the_r4_value_sets() {
+        let robot = json!({"resourceType": "Patient", "gender": "robot"});
+        assert_eq!(
+            report(&robot),
+            ["Patient.gender: \"robot\" is not in the value set \
+              http://hl7.org/fhir/ValueSet/administrative-gender (required binding)"]
+        );
+        let bundle = json!({"resourceType": "Bundle", "type": "pile", "entry": [
+            {"resource": {"resourceType": "Practitioner", "name": [{"family": "A"}], "gender": "robot"},
+             "request": {"method": "PUSH", "url": "x"}}
+        ]});
+        assert_eq!(
+            report(&bundle),
+            [
+                "Bundle.type: \"pile\" is not in the value set http://hl7.org/fhir/ValueSet/bundle-type (required binding)",
+                "Bundle.entry[0].request.method: \"PUSH\" is not in the value set \
+                 http://hl7.org/fhir/ValueSet/http-verb (required binding)",
+                "entry[0] Practitioner.gender: \"robot\" is not in the value set \
+                 http://hl7.org/fhir/ValueSet/administrative-gender (required binding)"
+            ]
+        );
     }
 }

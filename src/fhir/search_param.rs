@@ -46,43 +46,49 @@ impl SearchParamDef {
     /// own where R4 has none (`Communication-date`).
     pub fn definition_url(&self) -> String {
         if PROJECT_DEFINED.contains(&(self.resource_type, self.name)) {
-            format!("https://zorgpoort.nl/fhir/SearchParameter/{}-{}", self.resource_type, self.name)
-        } else {
-            let base = if SHARED_R4.contains(&(self.resource_type, self.name)) {
-                "clinical"
-            } else {
-                self.resource_type.as_str()
-            };
-            format!("http://hl7.org/fhir/SearchParameter/{}-{}", base, self.name)
+            return format!("https://zorgpoort.nl/fhir/SearchParameter/{}-{}", self.resource_type, self.name);
         }
+        let shared = SHARED_R4.iter().find(|(t, n, _)| (*t, *n) == (self.resource_type, self.name));
+        let base = shared.map_or(self.resource_type.as_str(), |(_, _, base)| base);
+        format!("http://hl7.org/fhir/SearchParameter/{base}-{}", self.name)
     }
 }
 
 /// Parameters the project defines itself (R4 has no equivalent).
 const PROJECT_DEFINED: &[(ResourceType, &str)] = &[(ResourceType::Communication, "date")];
 
-/// Parameters whose R4 definition is one shared `clinical-*` definition.
-const SHARED_R4: &[(ResourceType, &str)] = &[
-    (ResourceType::Appointment, "identifier"),
-    (ResourceType::CarePlan, "identifier"),
-    (ResourceType::CareTeam, "identifier"),
-    (ResourceType::DocumentReference, "identifier"),
-    (ResourceType::EpisodeOfCare, "identifier"),
-    (ResourceType::Goal, "identifier"),
-    (ResourceType::Observation, "identifier"),
-    (ResourceType::CarePlan, "patient"),
-    (ResourceType::CareTeam, "patient"),
-    (ResourceType::DocumentReference, "patient"),
-    (ResourceType::EpisodeOfCare, "patient"),
-    (ResourceType::Goal, "patient"),
-    (ResourceType::Observation, "patient"),
-    (ResourceType::CarePlan, "date"),
-    (ResourceType::CareTeam, "date"),
-    (ResourceType::EpisodeOfCare, "date"),
-    (ResourceType::Observation, "date"),
-    (ResourceType::Observation, "code"),
-    (ResourceType::DocumentReference, "type"),
-    (ResourceType::EpisodeOfCare, "type"),
+/// Parameters whose R4 definition is one shared by several types, with the
+/// prefix of its id (`clinical-patient`, `individual-gender`); every URL is
+/// checked against the official definitions by `tests/it/search_params.rs`.
+const SHARED_R4: &[(ResourceType, &str, &str)] = &[
+    (T::CarePlan, "identifier", "clinical"),
+    (T::CareTeam, "identifier", "clinical"),
+    (T::Consent, "identifier", "clinical"),
+    (T::DocumentReference, "identifier", "clinical"),
+    (T::EpisodeOfCare, "identifier", "clinical"),
+    (T::Goal, "identifier", "clinical"),
+    (T::Observation, "identifier", "clinical"),
+    (T::CarePlan, "patient", "clinical"),
+    (T::CareTeam, "patient", "clinical"),
+    (T::Consent, "patient", "clinical"),
+    (T::DocumentReference, "patient", "clinical"),
+    (T::EpisodeOfCare, "patient", "clinical"),
+    (T::Goal, "patient", "clinical"),
+    (T::Observation, "patient", "clinical"),
+    (T::CarePlan, "date", "clinical"),
+    (T::CareTeam, "date", "clinical"),
+    (T::Consent, "date", "clinical"),
+    (T::EpisodeOfCare, "date", "clinical"),
+    (T::Observation, "date", "clinical"),
+    (T::Observation, "code", "clinical"),
+    (T::DocumentReference, "type", "clinical"),
+    (T::EpisodeOfCare, "type", "clinical"),
+    (T::Patient, "family", "individual"),
+    (T::Patient, "given", "individual"),
+    (T::Patient, "birthdate", "individual"),
+    (T::Patient, "gender", "individual"),
+    (T::Practitioner, "family", "individual"),
+    (T::Practitioner, "given", "individual"),
 ];
 
 /// Looks up a parameter of a type by name.
@@ -264,6 +270,9 @@ mod tests {
         let url = |t, n| find(t, n).unwrap().definition_url();
         assert_eq!(url(T::Observation, "code"), "http://hl7.org/fhir/SearchParameter/clinical-code");
         assert_eq!(url(T::Consent, "status"), "http://hl7.org/fhir/SearchParameter/Consent-status");
+        assert_eq!(url(T::Consent, "patient"), "http://hl7.org/fhir/SearchParameter/clinical-patient");
+        assert_eq!(url(T::Patient, "gender"), "http://hl7.org/fhir/SearchParameter/individual-gender");
+        assert_eq!(url(T::Appointment, "identifier"), "http://hl7.org/fhir/SearchParameter/Appointment-identifier");
         assert_eq!(url(T::Communication, "date"), "https://zorgpoort.nl/fhir/SearchParameter/Communication-date");
     }
 }

@@ -19,6 +19,8 @@
 //! - `metadata`: the CapabilityStatement against the official R4 schema.
 //! - `conformance`: the files in `conformance/`, valid and in step with the code.
 //! - `profiles`: the profiles and their validator: valid R4, every sample resource conforms, each constraint bites.
+//! - `r4_codes`: the validator's R4 code bindings are the official definitions'; a wrong code at every bound element is caught.
+//! - `search_params`: the search-parameter table against the official R4 search parameters.
 //! - `stream`: delivery files read in two passes; the generated Pluriform delivery.
 //! - `layering`: modules import only from layers below their own (ARCHITECTURE.md); no circles of files.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
@@ -45,7 +47,9 @@ mod metadata;
 mod paging;
 mod processes;
 mod profiles;
+mod r4_codes;
 mod search;
+mod search_params;
 mod store;
 mod stream;
 mod transaction;

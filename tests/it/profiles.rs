@@ -3,7 +3,6 @@
 //! of constraint bites with a message naming the path.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -16,27 +15,30 @@ use zorgpoort::fhir::validate::elements::BSN_SYSTEM;
 use zorgpoort::fhir::validate::{PROFILE_FILES, ProfileSet, TERMINOLOGY_FILES, profile_url};
 
 use crate::common::schema::assert_valid;
-use crate::common::{Db, TENANT, TestServer, json};
+use crate::common::{Db, TENANT, TestServer, gzipped_fixture, json};
 use crate::ingest::{copy_dir, ingest, repo, tenant};
 
 const TYPE_TABLE: &str = "src/fhir/validate/r4_elements.txt";
 
-fn r4_schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fhir.schema.json.gz");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut text).unwrap();
-    serde_json::from_str(&text).unwrap()
+pub(crate) fn r4_schema() -> Value {
+    serde_json::from_str(&gzipped_fixture("fhir.schema.json.gz")).unwrap()
+}
+
+/// The definitions the validator's tables start from: the served resource
+/// types, and Bundle (whose own elements `zorgpoort validate` checks).
+pub(crate) fn root_definitions() -> Vec<&'static str> {
+    ResourceType::ALL.iter().map(|t| t.as_str()).chain(["Bundle"]).collect()
 }
 
 /// The element table the validator walks with, derived from the official
 /// R4 JSON schema: `Definition.element type` (`[]` after the type for an
-/// array), for every definition reachable from the served resource types.
+/// array), for every definition reachable from the root definitions.
 fn derive_type_table(schema: &Value) -> String {
     let definitions = schema["definitions"].as_object().unwrap();
     let primitives: Vec<&str> =
         definitions.keys().map(String::as_str).filter(|n| n.starts_with(|c: char| c.is_ascii_lowercase())).collect();
     let name_of_ref = |r: &str| r.trim_start_matches("#/definitions/").to_owned();
-    let mut todo: Vec<String> = ResourceType::ALL.iter().map(|t| t.as_str().to_owned()).collect();
+    let mut todo: Vec<String> = root_definitions().into_iter().map(str::to_owned).collect();
     let mut seen: BTreeSet<String> = todo.iter().cloned().collect();
     let mut lines = BTreeMap::new();
     while let Some(definition) = todo.pop() {
@@ -92,7 +94,7 @@ fn the_validators_element_table_is_the_r4_schemas() {
     assert!(kept == derived, "{TYPE_TABLE} is not what the R4 schema gives; write it with ZORGPOORT_BLESS=1");
 }
 
-fn json_files(dir: &str) -> Vec<(String, Value)> {
+pub(crate) fn json_files(dir: &str) -> Vec<(String, Value)> {
     let dir = format!("{}/{dir}", env!("CARGO_MANIFEST_DIR"));
     let mut files: Vec<(String, Value)> = std::fs::read_dir(dir)
         .unwrap()
@@ -127,7 +129,7 @@ fn the_profiles_are_valid_r4_and_all_embedded() {
 /// The resources of the golden mapping files (what the samples produce),
 /// as written: amendments are merged into what they amend before writing,
 /// so they are left out here (the ingest tests write them).
-fn sample_resources() -> Vec<(String, Value)> {
+pub(crate) fn sample_resources() -> Vec<(String, Value)> {
     let mut resources = Vec::new();
     for (name, records) in json_files("tests/golden/mapping") {
         for record in records.as_array().unwrap() {

@@ -1,8 +1,9 @@
 //! The R4 element table (`r4_elements.txt`, derived from the official R4
 //! JSON schema by `tests/it/profiles.rs`): the type of every element of the
-//! served resources and the data types they use, and a walk over a resource
-//! that checks what the structure check does not: one value where R4 has
-//! one, an array where it has many, the primitive formats and the BSN.
+//! served resources, Bundle and the data types they use, with its R4 code
+//! binding ([`codes`](super::codes)), and a walk over a resource that checks
+//! what the structure check does not: one value where R4 has one, an array
+//! where it has many, the primitive formats, the codes and the BSN.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -10,17 +11,19 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::Issue;
+use super::codes::{Binding, CodeTable, Codes};
 use super::primitive;
 use crate::fhir::bsn;
 
 pub use crate::fhir::bsn::SYSTEM as BSN_SYSTEM;
 
 /// The type of one element: a data type, a primitive or a backbone element
-/// (`Observation_Component`), and whether it repeats.
+/// (`Observation_Component`), whether it repeats, and the codes R4 binds it to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElementType {
     pub name: &'static str,
     pub repeats: bool,
+    pub binding: Option<&'static Binding>,
 }
 
 /// `Definition.element` → its type.
@@ -31,10 +34,10 @@ impl ElementTable {
     /// The table of R4, embedded in the binary.
     pub fn r4() -> &'static ElementTable {
         static TABLE: OnceLock<ElementTable> = OnceLock::new();
-        TABLE.get_or_init(|| ElementTable::parse(include_str!("r4_elements.txt")))
+        TABLE.get_or_init(|| ElementTable::parse(include_str!("r4_elements.txt"), CodeTable::r4()))
     }
 
-    fn parse(text: &'static str) -> ElementTable {
+    fn parse(text: &'static str, codes: &'static CodeTable) -> ElementTable {
         let mut map = HashMap::new();
         for line in text.lines() {
             let Some((path, type_name)) = line.split_once(' ') else { continue };
@@ -43,7 +46,14 @@ impl ElementTable {
                 Some(name) => (name, true),
                 None => (type_name, false),
             };
-            map.insert((definition, element), ElementType { name, repeats });
+            let binding = codes.get(definition, element);
+            // Listed codes bind `code` elements only (the derivation of the
+            // table refuses others); a grammar also binds codings.
+            assert!(
+                name == "code" || binding.is_none_or(|b| matches!(b.codes, Codes::Grammar(_))),
+                "r4_codes.txt: listed codes on {path}, a {name}"
+            );
+            map.insert((definition, element), ElementType { name, repeats, binding });
         }
         ElementTable(map)
     }
@@ -76,7 +86,9 @@ fn walk_object(table: &ElementTable, definition: &str, value: &Value, path: &mut
     let Value::Object(map) = value else { return };
     let parent = path.len();
     for (key, child) in map {
-        if key == "resourceType" || key.starts_with('_') {
+        // A Bundle's entries are resources of their own, each checked
+        // against its own type by the caller (`ProfileSet::check_bundle`).
+        if key == "resourceType" || key.starts_with('_') || (definition == "Bundle_Entry" && key == "resource") {
             continue;
         }
         let Some(element) = table.get(definition, key) else { continue };
@@ -107,7 +119,11 @@ fn walk_object(table: &ElementTable, definition: &str, value: &Value, path: &mut
 
 fn walk_value(table: &ElementTable, element: ElementType, value: &Value, path: &mut String, issues: &mut Vec<Issue>) {
     if element.name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        if let Err(reason) = primitive::check(element.name, value) {
+        let checked = primitive::check(element.name, value).and_then(|()| match (element.binding, value.as_str()) {
+            (Some(binding), Some(code)) => binding.check(code),
+            _ => Ok(()),
+        });
+        if let Err(reason) = checked {
             issues.push(Issue::new(path.clone(), reason));
         }
     } else if element.name == "ResourceList" {
@@ -117,6 +133,35 @@ fn walk_value(table: &ElementTable, element: ElementType, value: &Value, path: &
         }
     } else {
         walk_object(table, element.name, value, path, issues);
+        if let Some(binding) = element.binding {
+            check_codings(binding, element.name, value, path, issues);
+        }
+    }
+}
+
+/// A Coding or CodeableConcept bound to a code system that cannot be
+/// listed (the languages of `Patient.communication.language`): each of its
+/// codings of that system has a code of its grammar; codings of other
+/// systems are translations, left alone.
+fn check_codings(binding: &Binding, type_name: &str, value: &Value, path: &str, issues: &mut Vec<Issue>) {
+    let Codes::Grammar(grammar) = binding.codes else { return };
+    let codings: Vec<(String, &Value)> = match type_name {
+        "Coding" => vec![(String::new(), value)],
+        _ => value["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, c)| (format!(".coding[{i}]"), c))
+            .collect(),
+    };
+    for (at, coding) in codings {
+        if coding["system"] == grammar.system()
+            && let Some(code) = coding["code"].as_str()
+            && let Err(reason) = binding.check(code)
+        {
+            issues.push(Issue::new(format!("{path}{at}.code"), reason));
+        }
     }
 }
 

@@ -3,12 +3,14 @@
 //! check of [`super::model`]. Pure: a profile set and a resource in, a list
 //! of issues out, each with a FHIRPath-like path (`Patient.birthDate`).
 //!
-//! It checks the R4 shape (one value or an array) and primitive formats of
-//! every element ([`elements`], [`primitive`]), the BSN's 11-check, and the
-//! differential of the type's profile ([`profile`], [`check`]): cardinality,
-//! fixed values, patterns and required bindings.
+//! It checks the R4 shape (one value or an array), primitive formats and
+//! code bindings of every element ([`elements`], [`primitive`], [`codes`]),
+//! the BSN's 11-check, and the differential of the type's profile
+//! ([`profile`], [`check`]): cardinality, fixed values, patterns and
+//! required bindings to the project's code tables.
 
 mod check;
+pub mod codes;
 pub mod elements;
 pub mod issue;
 mod primitive;
@@ -127,6 +129,26 @@ impl ProfileSet {
             return vec![Issue::new(name, format!("is not valid R4: {e}"))];
         }
         self.validate(resource)
+    }
+
+    /// The issues of a Bundle's own elements (`Bundle.type`,
+    /// `Bundle.entry[0].request.method`), not of the resources of its
+    /// entries: check each of those with [`Self::check`].
+    pub fn check_bundle(&self, bundle: &Value) -> Vec<Issue> {
+        // The structure check of the Bundle alone: each entry's resource
+        // stands in as an empty Parameters (the entry stays, so paths do).
+        let mut frame = bundle.clone();
+        for entry in frame.get_mut("entry").and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(resource) = entry.get_mut("resource") {
+                *resource = serde_json::json!({"resourceType": "Parameters"});
+            }
+        }
+        if let Err(e) = super::model::check_structure(&frame) {
+            return vec![Issue::new("Bundle".into(), format!("is not valid R4: {e}"))];
+        }
+        let mut issues = Vec::new();
+        elements::walk(self.table, bundle, &mut issues);
+        issues
     }
 
     /// Every issue of `resource` (a served type: others have no profile and

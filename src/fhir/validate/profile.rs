@@ -143,9 +143,10 @@ fn element_rule(
     }
     let binding = match element.get("binding") {
         None => None,
-        Some(binding) => {
-            Some((element_type.unwrap_or(ElementType { name: "", repeats: false }), bound(binding, terminology)?))
-        }
+        Some(binding) => Some((
+            element_type.unwrap_or(ElementType { name: "", repeats: false, binding: None }),
+            bound(binding, terminology)?,
+        )),
     };
     if let Some((ElementType { name, .. }, _)) = &binding
         && !matches!(*name, "code" | "Coding" | "CodeableConcept")

@@ -6,6 +6,7 @@
 pub mod golden;
 pub mod schema;
 
+use std::io::Read;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -15,6 +16,15 @@ use zorgpoort::config::{Config, Tenant};
 use zorgpoort::fhir::TenantCode;
 use zorgpoort::http::AppState;
 use zorgpoort::store::{self, Store};
+
+/// A gzipped text file of `tests/fixtures` (see its README), unpacked.
+pub fn gzipped_fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file).read_to_string(&mut text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text
+}
 
 /// The PostgreSQL the suite uses; it must be running (the suite fails, it
 /// never skips, when it is not).

@@ -1,7 +1,6 @@
 //! Validation against the official FHIR R4 JSON schema (see
 //! `tests/fixtures/README.md`).
 
-use std::io::Read;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -9,11 +8,8 @@ use serde_json::Value;
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fhir.schema.json.gz");
-        let file = std::fs::File::open(path).expect("the R4 schema fixture");
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(file).read_to_string(&mut text).expect("gzip");
-        let mut schema: Value = serde_json::from_str(&text).expect("schema JSON");
+        let mut schema: Value =
+            serde_json::from_str(&super::gzipped_fixture("fhir.schema.json.gz")).expect("schema JSON");
         add_r4_patch_version(&mut schema);
         jsonschema::draft6::new(&schema).expect("the R4 schema compiles")
     })
