@@ -1,6 +1,9 @@
 //! `zorgpoort serve`, `migrate` and `demo`.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Config, Tenant};
 use crate::fhir::TenantCode;
@@ -15,10 +18,42 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
     run_server(config, store).await
 }
 
+/// Migrates the store and brings its search index up to date: a rebuild
+/// shows a progress bar on a terminal, log lines elsewhere.
 pub(super) async fn migrate(config: Config) -> anyhow::Result<()> {
-    store::open(&config.database_url).await.context("migrating the store")?;
+    let progress: Box<dyn store::IndexProgress> = if std::io::stderr().is_terminal() {
+        Box::new(RebuildBar(ProgressBar::hidden()))
+    } else {
+        Box::new(store::LoggedProgress::default())
+    };
+    store::open_with(&config.database_url, progress.as_ref()).await.context("migrating the store")?;
     println!("migrations applied to {}", store::redact_url(&config.database_url));
     Ok(())
+}
+
+/// The progress bar of a rebuild of the search index (standard error).
+struct RebuildBar(ProgressBar);
+
+impl store::IndexProgress for RebuildBar {
+    fn start(&self, total: u64, done: u64) {
+        self.0.set_draw_target(ProgressDrawTarget::stderr());
+        self.0.set_length(total);
+        self.0.set_position(done);
+        self.0.set_style(
+            ProgressStyle::with_template(
+                "rebuilding the search index {wide_bar} {human_pos}/{human_len} resources, {per_sec} ({eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.0.enable_steady_tick(std::time::Duration::from_millis(200));
+    }
+    fn advance(&self, resources: u64) {
+        self.0.inc(resources);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+        eprintln!("search index rebuilt: {} resources in {:.0?}", self.0.length().unwrap_or(0), self.0.elapsed());
+    }
 }
 
 /// The demo tenant's code.

@@ -1,6 +1,9 @@
 //! Extraction of search values from a resource, done once when it is
 //! written. The store saves the result in its index tables; searches only
-//! read those tables.
+//! read those tables. [`fingerprint`] tells which extraction made an
+//! index's rows.
+
+pub mod fingerprint;
 
 use serde_json::Value;
 

@@ -173,6 +173,12 @@ pub(crate) struct PendingRows {
     rows: Vec<Vec<SqlValue>>,
 }
 
+impl BatchTable {
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 impl PendingRows {
     pub(crate) fn new(table: &'static BatchTable) -> Self {
         PendingRows { table, rows: Vec::new() }

@@ -55,7 +55,7 @@ impl<B: Backend> SqlStore<B> {
         SqlStore { backend, recent_snapshots: quick_cache::sync::Cache::new(RECENT_SNAPSHOTS) }
     }
 
-    fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
+    pub(super) fn sql(&self, text: &str, binds: Vec<SqlValue>) -> Sql {
         Sql::statement(B::DIALECT, text, binds)
     }
 

@@ -13,6 +13,7 @@ mod error;
 mod logic;
 pub mod postgres;
 mod prepare;
+mod reindex;
 mod rejects;
 mod related;
 mod row;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::{Error, ErrorKind, Result};
 pub use prepare::{PrepareError, PreparedResource, ProfiledError, prepare, prepare_profiled};
+pub use reindex::{IndexProgress, LoggedProgress};
 pub use rejects::{NewReject, RejectStore, StoredReject};
 pub use source::{Attached, Linking, SourceChange, SourceRecordWrite, SourceRecordWritten, SourceResult, SourceStore};
 
@@ -284,12 +286,21 @@ pub trait Store: ResourceStore + TokenStore + SourceStore + RejectStore {}
 impl<T: ResourceStore + TokenStore + SourceStore + RejectStore> Store for T {}
 
 /// Opens the store named by a database URL (`sqlite:...` or
-/// `postgres://...`) and applies pending migrations.
+/// `postgres://...`), applies pending migrations and brings the search
+/// index up to date (a rebuild, reported in log lines, when its rows were
+/// made by another extraction: see [`open_with`]).
 pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    open_with(database_url, &LoggedProgress::default()).await
+}
+
+/// [`open`], reporting a rebuild of the search index to `progress`. The
+/// rebuild runs before the store is returned: a gateway never answers from
+/// an index made by an older extraction (`reindex.rs`).
+pub async fn open_with(database_url: &str, progress: &dyn IndexProgress) -> Result<std::sync::Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        sqlite::open(database_url).await
+        sqlite::open(database_url, progress).await
     } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
-        postgres::open(database_url).await
+        postgres::open(database_url, progress).await
     } else {
         Err(Error::new(
             ErrorKind::Invalid,

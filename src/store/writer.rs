@@ -460,25 +460,36 @@ impl VersionWriter<'_> {
     }
 
     fn insert_index(&mut self, pk: i64, resource_type: ResourceType, index: &crate::fhir::index::SearchIndex) {
-        let tenant = self.tenant.as_str();
-        let common = |param: &str| -> Vec<SqlValue> {
-            vec![pk.into(), tenant.into(), resource_type.as_str().into(), param.into()]
-        };
-        let [tokens, references, dates, strings] = &mut self.pending.index;
-        for t in &index.tokens {
-            tokens.push(
-                [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat(),
-            );
-        }
-        for r in &index.references {
-            references
-                .push([common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat());
-        }
-        for d in &index.dates {
-            dates.push([common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat());
-        }
-        for s in &index.strings {
-            strings.push([common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat());
-        }
+        push_index_rows(&mut self.pending.index, pk, self.tenant.as_str(), resource_type, index);
+    }
+}
+
+/// Adds the index rows of one resource to the pending rows of the index
+/// tables (in [`INDEX_TABLES`] order): the rows a write makes, and the ones
+/// a rebuild of the index makes (`reindex.rs`).
+pub(super) fn push_index_rows(
+    pending: &mut [PendingRows; 4],
+    pk: i64,
+    tenant: &str,
+    resource_type: ResourceType,
+    index: &crate::fhir::index::SearchIndex,
+) {
+    let common =
+        |param: &str| -> Vec<SqlValue> { vec![pk.into(), tenant.into(), resource_type.as_str().into(), param.into()] };
+    let [tokens, references, dates, strings] = pending;
+    for t in &index.tokens {
+        tokens.push(
+            [common(t.param), vec![t.system.clone().into(), t.code.clone().into(), t.text.clone().into()]].concat(),
+        );
+    }
+    for r in &index.references {
+        references
+            .push([common(r.param), vec![r.target.type_name.clone().into(), r.target.id.clone().into()]].concat());
+    }
+    for d in &index.dates {
+        dates.push([common(d.param), vec![d.range.low.into(), d.range.high.into()]].concat());
+    }
+    for s in &index.strings {
+        strings.push([common(s.param), vec![s.value.clone().into(), s.exact.clone().into()]].concat());
     }
 }

@@ -7,14 +7,18 @@
 //! several times, each time continuing from what the last one left. The
 //! points come from a seed that is printed (`ZORGPOORT_CRASH_SEED=<seed>`
 //! repeats a run). The end state is compared with the same delivery
-//! ingested once, without crashes, into a fresh database of the same kind.
+//! ingested once, without crashes, into a fresh database of the same kind:
+//! in numbers ([`fingerprint`]), and row by row: every resource, version
+//! and index row with what differs by nature normalised ([`stored`]).
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::{Rng as _, SeedableRng as _};
+use serde_json::Value;
 use zorgpoort::fhir::TenantCode;
 use zorgpoort::ingest::{self, Quiet};
 use zorgpoort::mapping::spec::Mapping;
@@ -54,6 +58,145 @@ async fn fingerprint(db: &TestDb) -> Vec<String> {
     lines
 }
 
+/// What the store holds, row by row, sorted: every resource (current
+/// state and content), every version, and every index row. Two ingests of
+/// one delivery differ only in what differs by nature, which is
+/// normalised here:
+/// - ids are random: a resource is named by its source record's part
+///   (`source_identity`: vendor/kind/source id#part), a Provenance by the
+///   version it describes; every id in a reference, a client or an index
+///   row is replaced by that name;
+/// - keys (`pk`) and change numbers follow the order of commits: left out;
+/// - times of writing: `meta.lastUpdated`, a Provenance's `recorded` (and
+///   its index row) and the rows' `last_updated` are left out.
+///
+/// Version numbers, data categories, `meta.versionId`, every other
+/// element and every other index value must be equal.
+async fn stored(db: &TestDb) -> Vec<String> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for row in db
+        .rows("SELECT resource_id, vendor || '/' || kind || '/' || source_id || '#' || part FROM source_identity")
+        .await
+    {
+        names.insert(row[0].clone().unwrap(), row[1].clone().unwrap());
+    }
+    let provenances = db
+        .rows(
+            "SELECT r.id, COALESCE(r.content, (SELECT v.content FROM resource_version v WHERE v.resource_pk = r.pk \
+             AND v.content IS NOT NULL ORDER BY v.version DESC LIMIT 1)) FROM resource r WHERE r.resource_type = 'Provenance'",
+        )
+        .await;
+    for row in provenances {
+        let content: Value = serde_json::from_str(row[1].as_deref().unwrap()).unwrap();
+        let target = content["target"][0]["reference"].as_str().unwrap();
+        let name = format!("provenance of {}", rename(&names, target));
+        names.insert(row[0].clone().unwrap(), name);
+    }
+    let name_of =
+        |id: &str| names.get(id).cloned().unwrap_or_else(|| panic!("{id}: no source identity, no Provenance"));
+    let mut lines = Vec::new();
+    let resources = db
+        .rows(
+            "SELECT resource_type, id, CAST(version AS TEXT), CASE WHEN deleted THEN 'deleted' ELSE 'current' END, \
+             client_id, category, content FROM resource",
+        )
+        .await;
+    for row in resources {
+        let [Some(resource_type), Some(id), Some(version), Some(state), client, Some(category), content] = &row[..]
+        else {
+            panic!("{row:?}")
+        };
+        let client = client.as_deref().map_or("-".into(), |c| rename(&names, c));
+        let content = content.as_deref().map_or("-".into(), |c| normalised(&names, c));
+        lines.push(format!(
+            "resource {resource_type} {} v{version} {state} client {client} {category} {content}",
+            name_of(id)
+        ));
+    }
+    let versions = db
+        .rows(
+            "SELECT r.resource_type, r.id, CAST(v.version AS TEXT), v.client_id, v.category, \
+             CASE WHEN v.version = r.version THEN r.content ELSE v.content END \
+             FROM resource_version v JOIN resource r ON r.pk = v.resource_pk",
+        )
+        .await;
+    for row in versions {
+        let [Some(resource_type), Some(id), Some(version), client, Some(category), content] = &row[..] else {
+            panic!("{row:?}")
+        };
+        let client = client.as_deref().map_or("-".into(), |c| rename(&names, c));
+        let content = content.as_deref().map_or("-".into(), |c| normalised(&names, c));
+        lines.push(format!("version {resource_type} {} v{version} client {client} {category} {content}", name_of(id)));
+    }
+    for (table, values) in [
+        ("search_token", "x.system || '|' || x.code || ' text ' || COALESCE(x.text, '-')"),
+        ("search_reference", "x.target_type || '/' || x.target_id"),
+        ("search_date", "CAST(x.low AS TEXT) || '..' || CAST(x.high AS TEXT)"),
+        ("search_string", "x.value || ' exact ' || x.exact"),
+    ] {
+        let query = format!(
+            "SELECT r.resource_type, r.id, x.param, {values} FROM {table} x JOIN resource r ON r.pk = x.resource_pk"
+        );
+        for row in db.rows(&query).await {
+            let [Some(resource_type), Some(id), Some(param), Some(value)] = &row[..] else { panic!("{row:?}") };
+            if (table, resource_type.as_str(), param.as_str()) == ("search_date", "Provenance", "recorded") {
+                continue;
+            }
+            lines.push(format!("{table} {resource_type} {} {param} {}", name_of(id), rename(&names, value)));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+/// Ids replaced by names in a text: each `/`-separated part that is an id.
+fn rename(names: &HashMap<String, String>, text: &str) -> String {
+    text.split('/').map(|part| names.get(part).map_or(part, String::as_str)).collect::<Vec<_>>().join("/")
+}
+
+/// Stored JSON without what differs by nature (see [`stored`]), ids renamed.
+fn normalised(names: &HashMap<String, String>, content: &str) -> String {
+    fn walk(names: &HashMap<String, String>, value: &mut Value) {
+        match value {
+            Value::String(text) => *text = rename(names, text),
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(names, item)),
+            Value::Object(map) => map.values_mut().for_each(|item| walk(names, item)),
+            _ => {}
+        }
+    }
+    let mut value: Value = serde_json::from_str(content).unwrap();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("id");
+        if map.get("resourceType").and_then(Value::as_str) == Some("Provenance") {
+            map.remove("recorded");
+        }
+        if let Some(meta) = map.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.remove("lastUpdated");
+        }
+    }
+    walk(names, &mut value);
+    value.to_string()
+}
+
+/// Asserts two sorted lists of rows are equal, showing the rows that are
+/// in only one of them.
+fn assert_same_rows(got: &[String], expected: &[String], seed: u64) {
+    if got == expected {
+        return;
+    }
+    let only = |a: &[String], b: &[String]| {
+        a.iter().filter(|row| b.binary_search(row).is_err()).take(8).cloned().collect::<Vec<_>>().join("\n  ")
+    };
+    panic!(
+        "seed {seed}: the store differs from the one ingested once ({} rows, expected {}); only after the crashes:\n  \
+         {}\nonly after the single ingest:\n  {}",
+        got.len(),
+        expected.len(),
+        only(got, expected),
+        only(expected, got)
+    );
+}
+
 async fn a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing(db: Db) {
     let seed = seed();
     eprintln!("crash test on {db:?}: seed {seed} (ZORGPOORT_CRASH_SEED={seed} repeats it)");
@@ -74,6 +217,8 @@ async fn a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing(d
     let whole = ingest::ingest_file(&reference.open().await, &mapping, &tenant, &delivery, &Quiet).await.unwrap();
     assert!(whole.records > 3000 && whole.rejected == 0, "{whole:?}");
     let expected = fingerprint(&reference).await;
+    let expected_rows = stored(&reference).await;
+    assert!(expected_rows.iter().filter(|row| row.starts_with("search_")).count() > 10_000, "index rows compared");
 
     let crashed = TestDb::new(db).await;
     let store = crashed.open().await;
@@ -129,6 +274,7 @@ async fn a_gateway_killed_in_the_middle_of_an_ingest_loses_and_doubles_nothing(d
     gateway.process.0.wait().unwrap();
 
     assert_eq!(fingerprint(&crashed).await, expected, "seed {seed}");
+    assert_same_rows(&stored(&crashed).await, &expected_rows, seed);
     let once_more = ingest::ingest_file(&store, &mapping, &tenant, &delivery, &Quiet).await.unwrap();
     assert_eq!((once_more.created, once_more.updated, once_more.versions), (0, 0, 0), "seed {seed}: {once_more:?}");
 }

@@ -25,6 +25,9 @@
 //! - `layering`: modules import only from layers below their own (ARCHITECTURE.md); no circles of files.
 //! - `processes`: the binary itself: CLI beside a running server, signals,
 //!   configuration errors.
+//! - `upgrade`: databases of earlier schemas (SQL fixtures) migrated by
+//!   `zorgpoort migrate` answer every search as a fresh one; the search
+//!   index rebuild resumes, runs once, retires kept searches.
 
 #![allow(unreachable_pub, missing_debug_implementations)]
 
@@ -53,3 +56,4 @@ mod search_params;
 mod store;
 mod stream;
 mod transaction;
+mod upgrade;

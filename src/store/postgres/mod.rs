@@ -13,11 +13,12 @@ use super::driver::{Backend, Transaction};
 use super::logic::SqlStore;
 use super::row::{Row, SqlValue};
 use super::sql::{Dialect, Sql};
-use super::{Error, ErrorKind, Result, Store, redact_url};
+use super::{Error, ErrorKind, IndexProgress, Result, Store, redact_url};
 
-/// Connects to `postgres://...` and migrates the database (or the schema
-/// named by `options=-c search_path=...`).
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+/// Connects to `postgres://...`, migrates the database (or the schema
+/// named by `options=-c search_path=...`) and brings its search index up
+/// to date (`reindex.rs`).
+pub async fn open(url: &str, progress: &dyn IndexProgress) -> Result<Arc<dyn Store>> {
     // Every statement is planned with its values (`force_custom_plan`): a
     // plan cached while a table was small (a new database, statistics not
     // yet gathered) would otherwise stay a sequential scan as the table
@@ -45,7 +46,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .run(&pool)
         .await
         .map_err(|e| Error::new(ErrorKind::Unavailable, "migrating the PostgreSQL database failed").with_source(e))?;
-    Ok(Arc::new(SqlStore::new(PgBackend { pool })))
+    let store = SqlStore::new(PgBackend { pool });
+    store.bring_index_up_to_date(progress).await?;
+    Ok(Arc::new(store))
 }
 
 #[derive(Debug)]

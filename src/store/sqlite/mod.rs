@@ -17,10 +17,11 @@ use super::driver::{Backend, Transaction};
 use super::logic::SqlStore;
 use super::row::{Row, SqlValue};
 use super::sql::{Dialect, Sql};
-use super::{Error, ErrorKind, Result, Store};
+use super::{Error, ErrorKind, IndexProgress, Result, Store};
 
-/// Opens (creating if needed) the database at `sqlite:PATH` and migrates it.
-pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+/// Opens (creating if needed) the database at `sqlite:PATH`, migrates it
+/// and brings its search index up to date (`reindex.rs`).
+pub async fn open(url: &str, progress: &dyn IndexProgress) -> Result<Arc<dyn Store>> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| Error::new(ErrorKind::Invalid, format!("bad SQLite URL '{url}'")).with_source(e))?
         .create_if_missing(true)
@@ -62,7 +63,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .test_before_acquire(false)
         .connect_with(options.pragma("cache_size", READER_CACHE))
         .await?;
-    Ok(Arc::new(SqlStore::new(SqliteBackend { readers, writer, wal_index })))
+    let store = SqlStore::new(SqliteBackend { readers, writer, wal_index });
+    store.bring_index_up_to_date(progress).await?;
+    Ok(Arc::new(store))
 }
 
 /// The page cache of the writing connection: 64 MiB (negative: KiB).

@@ -81,6 +81,35 @@ impl TestDb {
         }
     }
 
+    /// The rows of a query whose columns are all text (cast others with
+    /// `CAST(x AS TEXT)`), NULL as `None`, in the order given.
+    pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        use sqlx::{Connection, Row};
+        let query = sqlx::AssertSqlSafe(query.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            let rows = sqlx::query(query).fetch_all(&mut conn).await.expect("query");
+            rows.iter().map(|row| (0..row.len()).map(|i| row.get(i)).collect()).collect()
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            let rows = sqlx::query(query).fetch_all(&mut conn).await.expect("query");
+            rows.iter().map(|row| (0..row.len()).map(|i| row.get(i)).collect()).collect()
+        }
+    }
+
+    /// Runs SQL statements (a script), in one go.
+    pub async fn execute(&self, script: &str) {
+        use sqlx::Connection;
+        let script = sqlx::AssertSqlSafe(script.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("SQLite");
+            sqlx::raw_sql(script).execute(&mut conn).await.expect("script");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("PostgreSQL");
+            sqlx::raw_sql(script).execute(&mut conn).await.expect("script");
+        }
+    }
+
     /// A number the database itself answers (`SELECT count(*) ...`), for
     /// what the store's interface does not show: how it keeps its data.
     pub async fn count(&self, query: &str) -> i64 {
@@ -170,7 +199,8 @@ impl TestServer {
         TestServer::start_on(self.db.clone(), adjust).await
     }
 
-    async fn start_on(test_db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    /// A server on an existing database (e.g. one a test filled itself).
+    pub async fn start_on(test_db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestServer {
         let store = test_db.open().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
