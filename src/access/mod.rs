@@ -3,14 +3,23 @@
 //! `decide` is pure: it takes the request context and answers with a
 //! [`Decision`]. A permit carries the [`Visibility`] that the store applies
 //! inside its queries, so that totals, paging and includes stay exact.
-//! Today only system (care-side) principals exist; Consent-based rules for
-//! clients and representatives plug in here.
+//! System (care-side) principals are bound by their scopes; clients and
+//! representatives by the client's Consents as well (`person`).
 
+pub mod category_set;
+pub mod grant;
 pub mod law;
+pub mod patient_view;
+pub mod person;
 pub mod private;
 pub mod visibility;
 
-pub use visibility::{Visibility, VisibleSlice};
+pub use category_set::CategorySet;
+pub use grant::{AccessGrant, Rights};
+pub use person::{PersonAccess, PersonPrincipal, PersonRef};
+pub use visibility::{Admission, PersonSlice, PersonVisibility, RecordFacts, Visibility, VisibleSlice};
+
+use std::sync::Arc;
 
 use std::net::SocketAddr;
 
@@ -24,14 +33,23 @@ use crate::fhir::{ChangeNumber, ResourceType, TenantCode};
 pub enum Principal {
     /// A vendor system or operator with a system token: care-side.
     System { subject: String },
+    /// A client or representative, with the rights their grants give as of
+    /// this request (loaded per request: a revoked grant counts at once).
+    Person { person: PersonPrincipal, access: Arc<PersonAccess> },
 }
 
 impl Principal {
     /// The subject as written in logs and, later, the access log.
-    pub fn subject(&self) -> &str {
+    pub fn subject(&self) -> String {
         match self {
-            Principal::System { subject } => subject,
+            Principal::System { subject } => subject.clone(),
+            Principal::Person { person, .. } => person.user.to_string(),
         }
+    }
+
+    /// Whether this principal is a client or representative.
+    pub fn is_person(&self) -> bool {
+        matches!(self, Principal::Person { .. })
     }
 }
 
@@ -66,6 +84,10 @@ pub enum Interaction {
 }
 
 impl Interaction {
+    pub fn is_write(self) -> bool {
+        matches!(self, Interaction::Create | Interaction::Update | Interaction::Delete)
+    }
+
     fn permission(self) -> Permission {
         match self {
             Interaction::Read | Interaction::Vread | Interaction::HistoryInstance => Permission::Read,
@@ -90,6 +112,11 @@ pub enum Decision {
 pub enum DenyReason {
     /// The token's scopes do not cover this interaction on this type.
     ScopeMissing { resource_type: ResourceType, interaction: Interaction },
+    /// No grant of the person, within the token's scopes, covers any
+    /// category this type can have.
+    NotGranted { resource_type: ResourceType },
+    /// Clients and representatives cannot write through the API yet.
+    PersonWrite,
 }
 
 impl std::fmt::Display for DenyReason {
@@ -98,6 +125,10 @@ impl std::fmt::Display for DenyReason {
             DenyReason::ScopeMissing { resource_type, interaction } => {
                 write!(f, "the token's scopes do not allow {interaction:?} on {resource_type}")
             }
+            DenyReason::NotGranted { resource_type } => {
+                write!(f, "no access to {resource_type} of this client has been granted to you")
+            }
+            DenyReason::PersonWrite => f.write_str("clients and representatives cannot change records here yet"),
         }
     }
 }
@@ -111,6 +142,9 @@ pub fn decide(context: &RequestContext, resource_type: ResourceType, interaction
             } else {
                 Decision::Deny(DenyReason::ScopeMissing { resource_type, interaction })
             }
+        }
+        Principal::Person { person, access } => {
+            person::decide(person, access, &context.scopes, resource_type, interaction)
         }
     }
 }

@@ -1,17 +1,18 @@
 //! Which records a query may return. An access decision carries one; the
-//! store applies it inside its queries, so that totals and paging count
-//! only what is visible.
+//! store applies it inside its queries, so that totals, paging and
+//! includes count only what is visible.
 
-use crate::fhir::{DataCategory, ResourceId};
+use crate::fhir::{DataCategory, ResourceId, ResourceType};
 
-/// Which records a query may return: applied inside the query, so that
-/// totals and paging count only what is visible.
+/// Which records a query may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Visibility {
     /// Care-side readers (system tokens): every record of the tenant.
     Everything,
     /// Only records in one of these slices.
     Only(Vec<VisibleSlice>),
+    /// What a client or representative may see (`access::person`).
+    Person(PersonVisibility),
 }
 
 /// Records of one client (or, with `client: None`, records that belong to
@@ -22,15 +23,133 @@ pub struct VisibleSlice {
     pub categories: Vec<DataCategory>,
 }
 
+/// What a person sees: slices of their clients, their own record, and the
+/// directory (practitioners, organisations) only where a visible record
+/// refers to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonVisibility {
+    pub slices: Vec<PersonSlice>,
+    /// The person's own record (the token's `fhirUser`), visible whatever
+    /// the grants say.
+    pub own_record: Option<(ResourceType, ResourceId)>,
+    /// Records without a client (the directory) are visible when a record
+    /// inside `slices` refers to them.
+    pub referenced_directory: bool,
+    /// Clients whose Patient this person sees as the identity view only
+    /// (`patient_view`).
+    pub identity_only: Vec<ResourceId>,
+}
+
+/// One client's records in some categories; messages only where one of
+/// `participants` sends or receives them, unless `participants` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonSlice {
+    pub client: ResourceId,
+    pub categories: Vec<DataCategory>,
+    /// The person's identities (`RelatedPerson/x`, `Patient/y`) that a
+    /// message must name as sender or recipient; `None`: every message of
+    /// the client in this slice.
+    pub message_participants: Option<Vec<(ResourceType, ResourceId)>>,
+}
+
+/// What [`Visibility::admits`] needs to know of a stored record beyond its
+/// client and category, for the rules that look inside it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordFacts<'a> {
+    pub resource_type: ResourceType,
+    pub id: &'a ResourceId,
+    pub client: Option<&'a ResourceId>,
+    pub category: DataCategory,
+    /// `(type, id)` of the message's senders and recipients.
+    pub participants: &'a [(ResourceType, ResourceId)],
+}
+
+/// The answer of [`Visibility::admits`] for a directory record: the store
+/// must check that a visible record refers to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    Refused,
+    /// Admitted only if a record this visibility admits refers to it.
+    IfReferenced,
+}
+
 impl Visibility {
-    /// Whether a record of `client` in `category` is visible: the same rule
-    /// the store applies inside queries, for single reads.
-    pub fn admits(&self, client: Option<&ResourceId>, category: DataCategory) -> bool {
+    /// Whether one stored record is visible: the same rule the store applies
+    /// inside queries, for single reads.
+    pub fn admits(&self, record: RecordFacts<'_>) -> Admission {
+        let yes = |b: bool| if b { Admission::Admitted } else { Admission::Refused };
         match self {
-            Visibility::Everything => true,
-            Visibility::Only(slices) => {
-                slices.iter().any(|s| s.client.as_ref() == client && s.categories.contains(&category))
+            Visibility::Everything => Admission::Admitted,
+            Visibility::Only(slices) => yes(slices
+                .iter()
+                .any(|s| s.client.as_ref() == record.client && s.categories.contains(&record.category))),
+            Visibility::Person(person) => {
+                if person.own_record.as_ref().is_some_and(|(t, id)| *t == record.resource_type && id == record.id) {
+                    return Admission::Admitted;
+                }
+                let Some(client) = record.client else {
+                    return if person.referenced_directory { Admission::IfReferenced } else { Admission::Refused };
+                };
+                yes(person.slices.iter().any(|s| {
+                    &s.client == client
+                        && s.categories.contains(&record.category)
+                        && (record.category != DataCategory::Messages
+                            || s.message_participants
+                                .as_ref()
+                                .is_none_or(|who| who.iter().any(|p| record.participants.contains(p))))
+                }))
             }
         }
     }
+
+    /// Whether a Patient of `client` is served as the identity view.
+    pub fn identity_only(&self, resource_type: ResourceType, client: Option<&ResourceId>) -> bool {
+        match self {
+            Visibility::Person(p) => {
+                resource_type == ResourceType::Patient && client.is_some_and(|c| p.identity_only.contains(c))
+            }
+            _ => false,
+        }
+    }
+
+    /// The content to serve of a visible record: the identity view of a
+    /// Patient where the grant stops at identity, else what is stored.
+    pub fn served_content(
+        &self,
+        resource_type: ResourceType,
+        client: Option<&ResourceId>,
+        content: &str,
+    ) -> Option<String> {
+        if self.identity_only(resource_type, client) {
+            super::patient_view::identity_view(content)
+        } else {
+            Some(content.to_owned())
+        }
+    }
+
+    pub fn is_person(&self) -> bool {
+        matches!(self, Visibility::Person(_))
+    }
+
+    /// Whether this visibility can admit nothing at all.
+    pub fn is_nothing(&self) -> bool {
+        match self {
+            Visibility::Everything => false,
+            Visibility::Only(slices) => slices.iter().all(|s| s.categories.is_empty()),
+            Visibility::Person(p) => p.own_record.is_none() && p.slices.iter().all(|s| s.categories.is_empty()),
+        }
+    }
+}
+
+/// The senders and recipients a Communication names, as `(type, id)`.
+pub fn message_participants(content: &str) -> Vec<(ResourceType, ResourceId)> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else { return Vec::new() };
+    let sender = value.get("sender").into_iter();
+    let recipients = value.get("recipient").and_then(|r| r.as_array()).into_iter().flatten();
+    sender
+        .chain(recipients)
+        .filter_map(|r| r.get("reference")?.as_str()?.split_once('/'))
+        .filter_map(|(t, id)| Some((t.parse().ok()?, ResourceId::parse(id).ok()?)))
+        .collect()
 }

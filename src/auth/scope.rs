@@ -60,6 +60,10 @@ pub struct Scopes {
     pub resources: Vec<ResourceScope>,
     /// Scopes that are not resource scopes (`openid`, `launch/patient`, …).
     pub other: Vec<String>,
+    /// Resource scopes left out: a type not served here, or a SMART v2
+    /// refinement (`?category=...`), which would narrow a scope in ways
+    /// not applied here; leaving the item out is narrower still.
+    pub ignored: Vec<String>,
 }
 
 /// A scope that cannot be granted.
@@ -76,9 +80,11 @@ impl Scopes {
     pub fn parse(scope: &str) -> Result<Scopes, ScopeError> {
         let mut scopes = Scopes::default();
         for item in scope.split_ascii_whitespace() {
-            match parse_resource_scope(item)? {
-                Some(resource_scope) => scopes.resources.push(resource_scope),
-                None => scopes.other.push(item.to_owned()),
+            match parse_resource_scope(item) {
+                Ok(Some(resource_scope)) => scopes.resources.push(resource_scope),
+                Ok(None) => scopes.other.push(item.to_owned()),
+                Err(ScopeError { reason: IGNORED, .. }) => scopes.ignored.push(item.to_owned()),
+                Err(e) => return Err(e),
             }
         }
         Ok(scopes)
@@ -98,6 +104,9 @@ impl Scopes {
     }
 }
 
+/// The reason of a scope item that is left out rather than refused.
+const IGNORED: &str = "left out";
+
 fn parse_resource_scope(item: &str) -> Result<Option<ResourceScope>, ScopeError> {
     let err = |reason| ScopeError { scope: item.to_owned(), reason };
     let Some((context, rest)) = item.split_once('/') else { return Ok(None) };
@@ -107,14 +116,21 @@ fn parse_resource_scope(item: &str) -> Result<Option<ResourceScope>, ScopeError>
         "system" => ScopeContext::System,
         _ => return Ok(None),
     };
-    // SMART v2 allows `?param=value` refinements; not granted here yet.
+    // SMART v2 `?param=value` refinements: the item is left out.
     if rest.contains('?') {
-        return Err(err("scopes with search refinements are not supported"));
+        return Err(err(IGNORED));
     }
     let (resource, access) = rest.split_once('.').ok_or_else(|| err("expected <Type>.<permissions>"))?;
     let resource_type = match resource {
         "*" => None,
-        name => Some(name.parse::<ResourceType>().map_err(|_| err("not a resource type served here"))?),
+        name if name.chars().all(|c| c.is_ascii_alphabetic()) && name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+            match name.parse::<ResourceType>() {
+                Ok(t) => Some(t),
+                // A type not served here: nothing to grant, not an error.
+                Err(_) => return Err(err(IGNORED)),
+            }
+        }
+        _ => return Err(err("expected a resource type or '*'")),
     };
     let permissions = match access {
         "read" => Permissions { read: true, search: true, ..Permissions::default() },
@@ -205,15 +221,17 @@ mod tests {
 
     #[test]
     fn malformed_scopes_are_refused() {
-        for bad in [
-            "system/*.sr",
-            "system/*.",
-            "system/Medication.rs",
-            "system/Observation",
-            "system/*.rx",
-            "patient/Observation.rs?category=x",
-        ] {
+        for bad in ["system/*.sr", "system/*.", "system/Observation", "system/*.rx", "system/observation.rs"] {
             assert!(Scopes::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn unserved_types_and_refined_items_are_left_out_not_refused() {
+        let scopes =
+            Scopes::parse("patient/Medication.rs patient/Observation.rs?category=vital-signs patient/Goal.rs").unwrap();
+        assert_eq!(scopes.ignored, ["patient/Medication.rs", "patient/Observation.rs?category=vital-signs"]);
+        assert!(!scopes.allows(ScopeContext::Patient, ResourceType::Observation, Permission::Read));
+        assert!(scopes.allows(ScopeContext::Patient, ResourceType::Goal, Permission::Read));
     }
 }

@@ -13,6 +13,7 @@
 //! process or instance count the same: they move the same numbers.
 
 pub mod fresh;
+pub mod persons;
 pub mod resources;
 pub mod searches;
 pub mod tokens;

@@ -89,6 +89,7 @@ const SHARED_R4: &[(ResourceType, &str, &str)] = &[
     (T::Patient, "gender", "individual"),
     (T::Practitioner, "family", "individual"),
     (T::Practitioner, "given", "individual"),
+    (T::RelatedPerson, "telecom", "individual"),
 ];
 
 /// Looks up a parameter of a type by name.
@@ -241,6 +242,7 @@ pub static SEARCH_PARAMS: &[SearchParamDef] = &[
     patient(T::RelatedPerson, &["patient"]),
     p(T::RelatedPerson, "relationship", Token, &["relationship"]),
     p(T::RelatedPerson, "name", Str, &["name"]),
+    p(T::RelatedPerson, "telecom", Token, &["telecom"]),
     p(T::RelatedPerson, "active", Token, &["active"]),
 ];
 

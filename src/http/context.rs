@@ -8,10 +8,10 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 
-use crate::access::{Principal, RequestContext};
+use crate::access::{PersonPrincipal, PersonRef, Principal, RequestContext};
 use crate::auth::scope::Scopes;
 use crate::auth::token;
-use crate::fhir::TenantCode;
+use crate::fhir::{ResourceId, TenantCode};
 
 use super::AppState;
 use super::error::ApiError;
@@ -45,11 +45,23 @@ impl FromRequestParts<AppState> for RequestContext {
             _ => return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid")),
         };
         let scopes = Scopes::parse(&record.scope).unwrap_or_default();
+        let principal = match PersonRef::parse(&record.subject) {
+            None => Principal::System { subject: record.subject },
+            Some(user) => {
+                let patient = record.patient.as_deref().and_then(|p| ResourceId::parse(p).ok());
+                let Some(patient) = patient else {
+                    return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid"));
+                };
+                let today = now.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+                let access = state.persons().access(&tenant, &user, database.last_change, today).await?;
+                Principal::Person { person: PersonPrincipal { user, patient }, access }
+            }
+        };
         let remote_addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
         let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         Ok(RequestContext {
             tenant,
-            principal: Principal::System { subject: record.subject },
+            principal,
             scopes,
             client_id: record.client_id,
             remote_addr,

@@ -23,6 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::cache::Freshness;
+use crate::cache::persons::PersonCache;
 use crate::cache::resources::{self, ResourceCache};
 use crate::cache::searches::{self, SearchCache};
 use crate::cache::tokens::TokenCache;
@@ -47,6 +48,7 @@ struct Inner {
     store: Arc<dyn Store>,
     freshness: Freshness,
     tokens: TokenCache,
+    persons: PersonCache,
     resources: ResourceCache,
     searches: SearchCache,
     started_at: String,
@@ -57,9 +59,12 @@ impl AppState {
         let started_at = format_instant(chrono::Utc::now());
         let freshness = Freshness::new(Arc::clone(&store));
         let tokens = TokenCache::new(Arc::clone(&store));
+        let persons = PersonCache::new(Arc::clone(&store));
         let resources = ResourceCache::new(Arc::clone(&store), resources::DEFAULT_CAPACITY_BYTES);
         let searches = SearchCache::new(searches::DEFAULT_CAPACITY_BYTES);
-        AppState { inner: Arc::new(Inner { config, store, freshness, tokens, resources, searches, started_at }) }
+        AppState {
+            inner: Arc::new(Inner { config, store, freshness, tokens, persons, resources, searches, started_at }),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -78,6 +83,11 @@ impl AppState {
     /// The database state of a tenant, read after the caller arrived.
     pub fn freshness(&self) -> &Freshness {
         &self.inner.freshness
+    }
+
+    /// What persons may do, loaded from the grants as stored now.
+    pub fn persons(&self) -> &PersonCache {
+        &self.inner.persons
     }
 
     /// Access tokens, looked up through the cache.

@@ -380,8 +380,8 @@ impl<B: Backend> TokenStore for SqlStore<B> {
     async fn insert_token(&self, token: &TokenRecord) -> Result<()> {
         let mut tx = self.backend.begin_write().await?;
         let sql = self.sql(
-            "INSERT INTO access_token (token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO access_token (token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked, patient) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 token.token_hash.clone().into(),
                 token.tenant.as_str().into(),
@@ -391,6 +391,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
                 token.issued_at.into(),
                 token.expires_at.into(),
                 token.revoked.into(),
+                token.patient.clone().into(),
             ],
         );
         tx.execute(sql).await?;
@@ -399,7 +400,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 
     async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
         let sql = self.sql(
-            "SELECT token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked \
+            "SELECT token_hash, tenant, subject, client_id, scope, issued_at, expires_at, revoked, patient \
              FROM access_token WHERE token_hash = ?",
             vec![token_hash.into()],
         );
@@ -414,6 +415,7 @@ impl<B: Backend> TokenStore for SqlStore<B> {
             issued_at: row.int(5)?,
             expires_at: row.int(6)?,
             revoked: row.bool(7)?,
+            patient: row.opt_text(8)?.map(str::to_owned),
         }))
     }
 

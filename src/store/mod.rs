@@ -20,6 +20,8 @@ mod row;
 mod source;
 mod sql;
 pub mod sqlite;
+mod statement;
+mod visible;
 mod writer;
 
 use async_trait::async_trait;
@@ -246,8 +248,11 @@ pub struct TokenRecord {
     /// SHA-256 of the token, hex.
     pub token_hash: String,
     pub tenant: TenantCode,
-    /// Who the token acts for (`system:<name>` for system tokens).
+    /// Who the token acts for: `system:<name>` for system tokens, the
+    /// user (`Patient/ID`, `RelatedPerson/ID`) for person tokens.
     pub subject: String,
+    /// The client in context of a person token (`patient/` scopes).
+    pub patient: Option<String>,
     /// The app (OAuth client id), when issued to one.
     pub client_id: Option<String>,
     /// Granted scopes, space separated.

@@ -1,69 +1,13 @@
-//! SQL text with bound values, for both drivers, and the search query.
-//!
-//! Every value is bound, never formatted into the SQL text; the only thing
-//! that differs between SQLite and PostgreSQL here is the placeholder.
+//! The search query as SQL: the filter of a search, its count, its ordered
+//! keys, and the conditions of each clause (the text builder is in
+//! `statement.rs`, the visibility conditions in `visible.rs`).
 
-use super::row::SqlValue;
-use crate::access::{Visibility, VisibleSlice};
+pub(crate) use super::statement::{Dialect, Sql, push_list};
+use crate::access::Visibility;
 use crate::fhir::datetime::TimeRange;
 use crate::fhir::search_param::SearchParamKind;
 use crate::fhir::{ResourceType, TenantCode};
 use crate::search::{Clause, Condition, DatePrefix, SearchRequest, SortField, TokenSystem};
-
-/// The placeholder style of a driver.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    /// `?`
-    Sqlite,
-    /// `$1`, `$2`, …
-    Postgres,
-}
-
-/// SQL text and its bound values.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Sql {
-    dialect: Dialect,
-    pub(crate) text: String,
-    pub(crate) binds: Vec<SqlValue>,
-}
-
-impl Sql {
-    pub(crate) fn new(dialect: Dialect) -> Self {
-        Sql { dialect, text: String::new(), binds: Vec::new() }
-    }
-
-    /// A statement whose text has `?` for each value, in order.
-    pub(crate) fn statement(dialect: Dialect, text: &str, binds: Vec<SqlValue>) -> Self {
-        let mut sql = Sql::new(dialect);
-        let mut values = binds.into_iter();
-        let mut parts = text.split('?').peekable();
-        while let Some(part) = parts.next() {
-            sql.push(part);
-            if parts.peek().is_some() {
-                sql.bind(values.next().expect("a value for every placeholder"));
-            }
-        }
-        assert!(values.next().is_none(), "more values than placeholders in: {text}");
-        sql
-    }
-
-    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
-        self.text.push_str(text);
-        self
-    }
-
-    pub(crate) fn bind(&mut self, value: impl Into<SqlValue>) -> &mut Self {
-        self.binds.push(value.into());
-        match self.dialect {
-            Dialect::Sqlite => self.text.push('?'),
-            Dialect::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.binds.len().to_string());
-            }
-        }
-        self
-    }
-}
 
 /// The columns of a stored version, in the order `logic.rs` reads them.
 /// The current version's content is in `resource` only (see
@@ -176,16 +120,6 @@ pub(crate) fn current_by_keys(
     sql
 }
 
-/// Bound values separated by commas, for `IN (...)`.
-pub(crate) fn push_list<V: Into<SqlValue>>(sql: &mut Sql, values: impl IntoIterator<Item = V>) {
-    for (i, value) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(value);
-    }
-}
-
 /// The sort keys, then the primary key, so that the order is total.
 fn order_by(dialect: Dialect, search: &SearchRequest) -> Sql {
     let mut order = Sql::new(dialect);
@@ -243,34 +177,7 @@ fn append(target: &mut Sql, fragment: &Sql) {
 }
 
 pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility) {
-    let slices = match visibility {
-        Visibility::Everything => return,
-        Visibility::Only(slices) => slices,
-    };
-    let slices: Vec<&VisibleSlice> = slices.iter().filter(|s| !s.categories.is_empty()).collect();
-    if slices.is_empty() {
-        sql.push(" AND 1 = 0");
-        return;
-    }
-    sql.push(" AND (");
-    for (i, slice) in slices.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        match &slice.client {
-            Some(client) => sql.push("(r.client_id = ").bind(client.as_str()),
-            None => sql.push("(r.client_id IS NULL"),
-        };
-        sql.push(" AND r.category IN (");
-        for (j, category) in slice.categories.iter().enumerate() {
-            if j > 0 {
-                sql.push(", ");
-            }
-            sql.bind(category.code());
-        }
-        sql.push("))");
-    }
-    sql.push(")");
+    super::visible::push_visibility(sql, visibility, "r");
 }
 
 fn push_clause(sql: &mut Sql, clause: &Clause) {

@@ -2,6 +2,7 @@
 //! that touches a store runs on SQLite and on PostgreSQL.
 //!
 //! - `store`: the store conformance suite, on the `Store` trait directly.
+//! - `access`: clients and representatives through HTTP, each rule allowed and denied; revocation at once.
 //! - `cache`: caches never outlive a change made anywhere; shared snapshots.
 //! - `crash`: a gateway killed (SIGKILL) in the middle of an ingest; the delivery again completes it.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
@@ -33,6 +34,7 @@
 
 mod common;
 
+mod access;
 mod cache;
 mod conformance;
 mod crash;

@@ -22,7 +22,7 @@ use crate::fhir::types::ResourceType;
 ///
 /// 1: the extraction before migration 0003 (no `:text`, no `:exact`).
 /// 2: token texts and strings as written (migration 0003).
-pub const INDEX_VERSION: i64 = 2;
+pub const INDEX_VERSION: i64 = 3;
 
 /// The extraction of this build: its version and its fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +126,7 @@ mod tests {
         // keeps an older gateway from rebuilding a newer one's index.
         assert_eq!(
             (fingerprint().version, fingerprint().hash.as_str()),
-            (2, "ab37ad5576bf6ff8922232c42096f5da9057f189c5849d5b964d4d0d8bd6c739"),
+            (3, "71bd2f8a7177a0dcc8640bfb9079cd6516ec67ff850198bcb1f2c8104e30b7b9"),
             "the search index extraction changed: raise INDEX_VERSION and update this test"
         );
     }

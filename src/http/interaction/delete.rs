@@ -20,7 +20,8 @@ pub async fn delete(
     let resource_type = resource_type(&type_name)?;
     let id = resource_id(&id)?;
     let visibility = permit(&context, resource_type, Interaction::Delete)?;
-    visible(state.store().read(&context.tenant, resource_type, &id).await?, &visibility)?;
+    visible(state.store(), &context, state.store().read(&context.tenant, resource_type, &id).await?, &visibility)
+        .await?;
     let op = WriteOp::Delete { resource_type, id };
     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -4,13 +4,16 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{permit, resource_id, resource_type, visible};
-use crate::access::{Interaction, RequestContext};
+use super::{permit, resource_id, resource_type, served, visible};
+use crate::access::visibility::message_participants;
+use crate::access::{Admission, Interaction, RecordFacts, RequestContext, Visibility};
+use crate::fhir::DataCategory;
 use crate::http::AppState;
 use crate::http::bundle::{Bundle, Entry};
 use crate::http::error::ApiError;
 use crate::http::query_pairs;
 use crate::http::response::fhir_json;
+use crate::store::{HistoryPage, StoredResource};
 
 pub async fn history_instance(
     State(state): State<AppState>,
@@ -32,9 +35,26 @@ pub async fn history_instance(
         }
     }
     let store = state.store();
-    // The current version decides visibility of the whole history.
-    visible(store.read(&context.tenant, resource_type, &id).await?, &visibility)?;
-    let page = store.history(&context.tenant, resource_type, &id, count, offset).await?;
+    let current = store.read(&context.tenant, resource_type, &id).await?;
+    let page = if visibility.is_person() {
+        // A person sees the versions they could see, each on its own.
+        visible(store, &context, current, &visibility).await?;
+        let all = store.history(&context.tenant, resource_type, &id, PERSON_HISTORY_LIMIT, 0).await?;
+        let seen: Vec<StoredResource> = all
+            .versions
+            .into_iter()
+            .filter(|v| version_visible(v, &visibility))
+            .map(|v| served(v, &visibility))
+            .collect();
+        let total = seen.len() as u64;
+        let versions =
+            seen.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(count as usize).collect();
+        HistoryPage { total, versions }
+    } else {
+        // The current version decides visibility of the whole history.
+        visible(store, &context, current, &visibility).await?;
+        store.history(&context.tenant, resource_type, &id, count, offset).await?
+    };
     let base = state.fhir_base(&context.tenant);
     let link = |offset: u64| format!("{base}/{resource_type}/{id}/_history?_count={count}&_offset={offset}");
     let mut bundle = Bundle::new("history").total(page.total).link("self", link(offset));
@@ -45,4 +65,27 @@ pub async fn history_instance(
         bundle.push(Entry::version(&base, version));
     }
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
+}
+
+/// The most versions of one record a person's history looks through.
+const PERSON_HISTORY_LIMIT: u32 = 1000;
+
+/// Whether one version is visible on its own: its client, category and
+/// (for a message) participants as that version had them. Deletions are
+/// never shown to a person.
+fn version_visible(version: &StoredResource, visibility: &Visibility) -> bool {
+    let Some(content) = &version.content else { return false };
+    let participants = match version.category {
+        DataCategory::Messages => message_participants(content),
+        _ => Vec::new(),
+    };
+    let facts = RecordFacts {
+        resource_type: version.resource_type,
+        id: &version.id,
+        client: version.client.as_ref(),
+        category: version.category,
+        participants: &participants,
+    };
+    // A directory entry: the current version was found referenced above.
+    visibility.admits(facts) != Admission::Refused
 }

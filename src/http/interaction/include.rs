@@ -90,7 +90,8 @@ async fn follow(
                 let ids: Vec<ResourceId> =
                     targets.iter().filter(|(t, _)| *t == target_type).map(|(_, id)| id.clone()).collect();
                 if let Some(visibility) = readable(context, target_type) {
-                    found.extend(store.read_many(tenant, target_type, &ids, &visibility).await?);
+                    let visible = store.read_many(tenant, target_type, &ids, &visibility).await?;
+                    found.extend(visible.into_iter().map(|stored| super::served(stored, &visibility)));
                 }
                 if found.len() >= limit {
                     break;
@@ -103,7 +104,9 @@ async fn follow(
             let Some(visibility) = readable(context, inclusion.source) else { return Ok(Vec::new()) };
             let targets: Vec<Key> = starts.into_iter().cloned().collect();
             let limit = u32::try_from(limit).unwrap_or(u32::MAX);
-            store.referencing(tenant, inclusion.source, inclusion.param, &targets, &visibility, limit).await
+            let visible =
+                store.referencing(tenant, inclusion.source, inclusion.param, &targets, &visibility, limit).await?;
+            Ok(visible.into_iter().map(|stored| super::served(stored, &visibility)).collect())
         }
     }
 }

@@ -14,10 +14,9 @@ pub mod vread;
 
 use axum::http::HeaderMap;
 
-use crate::access::Visibility;
-use crate::access::{self, Decision, Interaction, RequestContext};
-use crate::fhir::{ResourceId, ResourceType, VersionId};
-use crate::store::StoredResource;
+use crate::access::{self, Admission, Decision, Interaction, RecordFacts, RequestContext, Visibility};
+use crate::fhir::{DataCategory, ResourceId, ResourceType, VersionId};
+use crate::store::{Store, StoredResource};
 
 use super::error::ApiError;
 
@@ -43,13 +42,56 @@ pub fn permit(
     }
 }
 
-/// A stored version the requester may see, else 404 as if it did not exist.
-pub fn visible(stored: StoredResource, visibility: &Visibility) -> Result<StoredResource, ApiError> {
-    if visibility.admits(stored.client.as_ref(), stored.category) {
-        Ok(stored)
-    } else {
-        Err(ApiError::not_found(format!("{}/{} is not known", stored.resource_type, stored.id)))
+/// A stored version the requester may see, in the form they may see it
+/// (`served`); else 404, as if it did not exist. For a person the rules
+/// that look inside a record (message participants, a directory entry
+/// seen through what refers to it) are applied here as the store applies
+/// them inside its queries.
+pub async fn visible(
+    store: &dyn Store,
+    context: &RequestContext,
+    stored: StoredResource,
+    visibility: &Visibility,
+) -> Result<StoredResource, ApiError> {
+    let hidden = || ApiError::not_found(format!("{}/{} is not known", stored.resource_type, stored.id));
+    if visibility.is_person() && stored.is_deleted() {
+        // A person learns nothing of deletions: gone is the same as unknown.
+        return Err(hidden());
     }
+    let participants = match (&stored.content, stored.category) {
+        (Some(content), DataCategory::Messages) => access::visibility::message_participants(content),
+        _ => Vec::new(),
+    };
+    let facts = RecordFacts {
+        resource_type: stored.resource_type,
+        id: &stored.id,
+        client: stored.client.as_ref(),
+        category: stored.category,
+        participants: &participants,
+    };
+    let admitted = match visibility.admits(facts) {
+        Admission::Admitted => true,
+        Admission::Refused => false,
+        Admission::IfReferenced => !store
+            .read_many(&context.tenant, stored.resource_type, std::slice::from_ref(&stored.id), visibility)
+            .await?
+            .is_empty(),
+    };
+    if !admitted {
+        return Err(hidden());
+    }
+    Ok(served(stored, visibility))
+}
+
+/// A visible record in the form the requester may see it: a Patient whose
+/// client granted identity only becomes the identity view.
+pub fn served(mut stored: StoredResource, visibility: &Visibility) -> StoredResource {
+    if let Some(content) = &stored.content
+        && visibility.identity_only(stored.resource_type, stored.client.as_ref())
+    {
+        stored.content = visibility.served_content(stored.resource_type, stored.client.as_ref(), content);
+    }
+    stored
 }
 
 /// `If-Match: W/"3"` as a version.

@@ -79,5 +79,5 @@ pub async fn perform(
 ) -> Result<StoredResource, ApiError> {
     let visibility = permit(context, resource_type, Interaction::Read)?;
     let stored = state.resources().read(&context.tenant, resource_type, id, context.seen_change).await?;
-    visible(stored, &visibility)
+    visible(state.store(), context, stored, &visibility).await
 }

@@ -69,6 +69,7 @@ pub async fn perform(
     params: Vec<(String, String)>,
 ) -> Result<String, ApiError> {
     let visibility = permit(context, resource_type, Interaction::Search)?;
+    refuse_hidden_criteria(&visibility, resource_type, &params)?;
     let handling = match prefer(headers, "handling") {
         Some("strict") => Handling::Strict,
         _ => Handling::Lenient,
@@ -113,6 +114,7 @@ pub async fn perform(
     };
     let elements = request.elements.as_deref();
     for stored in page.resources {
+        let stored = super::served(stored, &visibility);
         bundle.push(Entry::matched(&base, stored, elements));
     }
     for stored in included.resources {
@@ -160,4 +162,23 @@ fn page_link(base: &str, request: &SearchRequest, offset: u64) -> String {
         query.append_pair("_offset", &offset.to_string());
     }
     format!("{base}/{}?{}", request.resource_type, query.finish())
+}
+
+/// A person who sees a client's Patient as the identity view only may not
+/// search on what the view hides: a BSN, address or GP cannot be tested.
+fn refuse_hidden_criteria(
+    visibility: &crate::access::Visibility,
+    resource_type: ResourceType,
+    params: &[(String, String)],
+) -> Result<(), ApiError> {
+    let crate::access::Visibility::Person(person) = visibility else { return Ok(()) };
+    if resource_type != ResourceType::Patient || person.identity_only.is_empty() {
+        return Ok(());
+    }
+    match params.iter().find(|(name, _)| crate::access::patient_view::hides_search_parameter(name)) {
+        Some((name, _)) => Err(ApiError::forbidden(format!(
+            "Not allowed: you may see who the client is (name, gender, birth date), so '{name}' cannot be searched"
+        ))),
+        None => Ok(()),
+    }
 }

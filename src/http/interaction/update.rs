@@ -38,7 +38,7 @@ pub async fn update(
         )),
         _ => e.into(),
     })?;
-    super::visible(current, &visibility)?;
+    super::visible(state.store(), &context, current, &visibility).await?;
     let prepared = store::prepare(resource_type, id, resource)?;
     let op = WriteOp::Update { resource: prepared, if_match };
     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;

@@ -23,8 +23,9 @@ pub async fn validate(
     Path((_tenant, type_name)): Path<(String, String)>,
     FhirJson(body): FhirJson,
 ) -> Result<Response, ApiError> {
-    match context.principal {
-        Principal::System { .. } => {}
+    if let Principal::Person { .. } = context.principal {
+        // $validate is a service for care-side systems.
+        return Err(ApiError::forbidden(format!("Not allowed: {}", crate::access::DenyReason::PersonWrite)));
     }
     let resource_type = resource_type(&type_name)?;
     let resource = resource_of(resource_type, body)?;

@@ -27,7 +27,7 @@ pub async fn vread(
         .ok_or_else(|| ApiError::not_found(format!("'{version}' is not a version of {resource_type}/{id}")))?;
     let visibility = permit(&context, resource_type, Interaction::Vread)?;
     let stored = state.store().vread(&context.tenant, resource_type, &id, version).await?;
-    let stored = visible(stored, &visibility)?;
+    let stored = visible(state.store(), &context, stored, &visibility).await?;
     if stored.is_deleted() {
         return Err(ApiError::gone(format!("Version {version} of {resource_type}/{id} is its deletion")));
     }

@@ -1,0 +1,7 @@
+-- A person token names the client in context (`patient`); its user is the
+-- subject (`Patient/ID` or `RelatedPerson/ID`).
+ALTER TABLE access_token ADD COLUMN patient TEXT;
+
+-- Directory entries (practitioners, organisations) are visible to a person
+-- through the records that refer to them: looked up by target.
+CREATE INDEX search_reference_by_target ON search_reference (tenant, target_type, target_id);

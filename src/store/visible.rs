@@ -1,0 +1,117 @@
+//! An access decision's [`Visibility`] as SQL conditions on a `resource`
+//! row: applied inside every query, so that totals, pages and includes
+//! count only what the requester may see.
+
+use super::statement::Sql;
+use crate::access::{PersonSlice, PersonVisibility, Visibility, VisibleSlice};
+use crate::fhir::DataCategory;
+
+/// The reference parameters that name a message's participants.
+const PARTICIPANT_PARAMS: &str = "('sender', 'recipient')";
+
+/// Appends ` AND (...)` restricting the rows of alias `row` to `visibility`.
+pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility, row: &str) {
+    match visibility {
+        Visibility::Everything => {}
+        Visibility::Only(slices) => {
+            sql.push(" AND (");
+            push_slices(sql, slices, row);
+            sql.push(")");
+        }
+        Visibility::Person(person) => {
+            sql.push(" AND (");
+            push_person(sql, person, row);
+            sql.push(")");
+        }
+    }
+}
+
+fn push_slices(sql: &mut Sql, slices: &[VisibleSlice], row: &str) {
+    let slices: Vec<&VisibleSlice> = slices.iter().filter(|s| !s.categories.is_empty()).collect();
+    if slices.is_empty() {
+        sql.push("1 = 0");
+        return;
+    }
+    for (i, slice) in slices.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        match &slice.client {
+            Some(client) => sql.push("(").push(row).push(".client_id = ").bind(client.as_str()),
+            None => sql.push("(").push(row).push(".client_id IS NULL"),
+        };
+        sql.push(" AND ").push(row).push(".category IN (");
+        push_categories(sql, slice.categories.iter().copied());
+        sql.push("))");
+    }
+}
+
+fn push_person(sql: &mut Sql, person: &PersonVisibility, row: &str) {
+    push_person_slices(sql, &person.slices, row);
+    if let Some((resource_type, id)) = &person.own_record {
+        sql.push(" OR (").push(row).push(".resource_type = ").bind(resource_type.as_str());
+        sql.push(" AND ").push(row).push(".id = ").bind(id.as_str()).push(")");
+    }
+    if person.referenced_directory && !person.slices.is_empty() {
+        // A record without a client that a visible record refers to.
+        sql.push(" OR (").push(row).push(".client_id IS NULL AND EXISTS (SELECT 1 FROM search_reference x");
+        sql.push(" JOIN resource v ON v.pk = x.resource_pk WHERE x.tenant = ").push(row).push(".tenant");
+        sql.push(" AND x.target_type = ").push(row).push(".resource_type AND x.target_id = ").push(row).push(".id");
+        sql.push(" AND v.deleted = FALSE AND (");
+        push_person_slices(sql, &person.slices, "v");
+        sql.push(")))");
+    }
+}
+
+fn push_person_slices(sql: &mut Sql, slices: &[PersonSlice], row: &str) {
+    let slices: Vec<&PersonSlice> = slices.iter().filter(|s| !s.categories.is_empty()).collect();
+    if slices.is_empty() {
+        sql.push("1 = 0");
+        return;
+    }
+    for (i, slice) in slices.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(").push(row).push(".client_id = ").bind(slice.client.as_str()).push(" AND (");
+        let restricted =
+            slice.message_participants.as_ref().filter(|_| slice.categories.contains(&DataCategory::Messages));
+        let free: Vec<DataCategory> = match restricted {
+            Some(_) => slice.categories.iter().copied().filter(|&c| c != DataCategory::Messages).collect(),
+            None => slice.categories.clone(),
+        };
+        if free.is_empty() {
+            sql.push("1 = 0");
+        } else {
+            sql.push(row).push(".category IN (");
+            push_categories(sql, free.into_iter());
+            sql.push(")");
+        }
+        if let Some(participants) = restricted {
+            sql.push(" OR (").push(row).push(".category = ").bind(DataCategory::Messages.code());
+            sql.push(" AND EXISTS (SELECT 1 FROM search_reference m WHERE m.resource_pk = ").push(row).push(".pk");
+            sql.push(" AND m.param IN ").push(PARTICIPANT_PARAMS).push(" AND (");
+            if participants.is_empty() {
+                sql.push("1 = 0");
+            }
+            for (j, (resource_type, id)) in participants.iter().enumerate() {
+                if j > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push("(m.target_type = ").bind(resource_type.as_str());
+                sql.push(" AND m.target_id = ").bind(id.as_str()).push(")");
+            }
+            sql.push(")))");
+        }
+        sql.push("))");
+    }
+}
+
+fn push_categories(sql: &mut Sql, categories: impl Iterator<Item = DataCategory>) {
+    for (j, category) in categories.enumerate() {
+        if j > 0 {
+            sql.push(", ");
+        }
+        sql.bind(category.code());
+    }
+}

@@ -1,0 +1,105 @@
+//! Clients and representatives through real HTTP, on ingested Pluriform
+//! deliveries: each sees what the client's grants allow, within the
+//! token's scopes, and nothing about the rest leaks (totals, includes,
+//! histories, 403 against 404). One case per rule, each with an allowed
+//! and a denied side, on both databases.
+
+mod delivery;
+mod revocation;
+mod rules;
+
+use reqwest::Method;
+use serde_json::Value;
+use zorgpoort::access::PersonRef;
+use zorgpoort::fhir::{ResourceId, TenantCode};
+
+use crate::common::{TENANT, TestServer, json};
+
+/// A gateway with the access delivery ingested, and the ids the vendor
+/// numbers became.
+pub struct World {
+    pub server: TestServer,
+    pub system: String,
+}
+
+impl World {
+    pub async fn new(db: crate::common::Db) -> World {
+        let server = TestServer::start(db).await;
+        let system = server.token(TENANT, "system/*.rs").await;
+        let world = World { server, system };
+        world.deliver(&delivery::full()).await;
+        world
+    }
+
+    /// Ingests a Pluriform delivery over HTTP.
+    pub async fn deliver(&self, delivery: &Value) {
+        let token = self.server.token(TENANT, "ingest/pluriform").await;
+        let response = self
+            .server
+            .client
+            .post(format!("{}/{TENANT}/ingest/pluriform", self.server.origin))
+            .bearer_auth(token)
+            .body(delivery.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let summary = response.text().await.unwrap();
+        assert!(status.is_success(), "{status}: {summary}");
+        let summary: Value = serde_json::from_str(&summary).unwrap();
+        assert_eq!(summary["summary"]["rejected"], 0, "every record of the test delivery maps: {summary}");
+    }
+
+    /// The server id of a vendor record, by its identifier.
+    pub async fn id(&self, resource_type: &str, kind: &str, number: &str) -> String {
+        let path = format!(
+            "{resource_type}?identifier=https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform/{kind}|{number}"
+        );
+        let (status, bundle) = self.get(&self.system, &path).await;
+        assert_eq!(status, 200, "{bundle}");
+        let ids = crate::common::entry_ids(&bundle);
+        assert_eq!(ids.len(), 1, "{path}: {bundle}");
+        ids[0].clone()
+    }
+
+    pub async fn client(&self, number: &str) -> String {
+        self.id("Patient", "client", number).await
+    }
+
+    /// A person token for a representative (by relatienummer) or, with
+    /// `kind` "client", for a client, with the client in context.
+    pub async fn person_token(&self, user: PersonRef, patient: &str, scope: &str, ttl: u64) -> String {
+        let (record, token) = zorgpoort::cli::token::new_person_token(
+            TenantCode::parse(TENANT).unwrap(),
+            &user,
+            &ResourceId::parse(patient).unwrap(),
+            scope,
+            Some("test-app".into()),
+            ttl,
+        );
+        self.server.store.insert_token(&record).await.unwrap();
+        token
+    }
+
+    pub async fn representative_token(&self, relatienummer: &str, client_number: &str, scope: &str) -> String {
+        let user = self.id("RelatedPerson", "vertegenwoordiger", relatienummer).await;
+        let patient = self.client(client_number).await;
+        self.person_token(PersonRef::RelatedPerson(ResourceId::parse(&user).unwrap()), &patient, scope, 3600).await
+    }
+
+    pub async fn client_token(&self, client_number: &str, scope: &str) -> String {
+        let patient = self.client(client_number).await;
+        self.person_token(PersonRef::Patient(ResourceId::parse(&patient).unwrap()), &patient, scope, 3600).await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        json(self.server.request(Method::GET, path, token).send().await.unwrap()).await
+    }
+
+    /// The status of a request and, for a searchset, its total and ids.
+    pub async fn search(&self, token: &str, path: &str) -> (u16, u64, Vec<String>) {
+        let (status, bundle) = self.get(token, path).await;
+        let total = bundle["total"].as_u64().unwrap_or_default();
+        (status, total, crate::common::entry_ids(&bundle))
+    }
+}

@@ -1,0 +1,216 @@
+//! Each rule of the access model with a case that must be allowed and one
+//! that must be denied.
+
+use reqwest::Method;
+
+use super::World;
+use super::delivery::*;
+use crate::common::Db;
+use crate::on_both_databases;
+
+on_both_databases!(
+    a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else,
+    the_identity_view_cannot_be_searched_beyond_identity,
+    messages_are_served_to_their_participants,
+    a_bewindvoerder_sees_money_only_whatever_the_ecd_says,
+    an_ended_grant_gives_nothing_but_the_own_record,
+    patient_scopes_reach_the_client_in_context_user_scopes_every_client,
+    the_client_sees_their_own_record,
+    the_directory_is_visible_only_through_what_refers_to_it,
+    persons_cannot_write_yet,
+    person_tokens_do_not_cross_tenants_or_outlive_their_expiry,
+    an_app_with_narrower_scopes_sees_less_than_its_user,
+);
+
+async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
+    let world = World::new(db).await;
+    let token = world.representative_token(NAASTE_LIMITED, CLIENT, "patient/*.rs").await;
+    let client = world.client(CLIENT).await;
+    // Reports: both of this client, none of the other; the total counts only those.
+    let (status, total, ids) = world.search(&token, "Communication").await;
+    assert_eq!((status, total, ids.len()), (200, 2, 2));
+    let (status, total, _) = world.search(&system_view(&world).await, "Communication").await;
+    assert_eq!(status, 200);
+    assert!(total > 2, "the system token sees the messages too: {total}");
+    // Categories not granted: the type is refused as a whole.
+    for path in ["Observation", "Invoice", "Consent?patient=x", "CarePlan"] {
+        assert_eq!(world.get(&token, path).await.0, 403, "{path}");
+    }
+    // A record of another client is unknown, not forbidden.
+    let other = world.client(OTHER_CLIENT).await;
+    assert_eq!(world.get(&token, &format!("Patient/{other}")).await.0, 404);
+    // The client: the identity view only.
+    let (status, patient) = world.get(&token, &format!("Patient/{client}")).await;
+    assert_eq!(status, 200);
+    assert!(patient.get("address").is_none() && patient.get("identifier").is_none(), "{patient}");
+    assert_eq!(patient["gender"], "female");
+    let labels = patient["meta"]["security"].as_array().unwrap();
+    assert!(labels.iter().any(|l| l["code"] == "REDACTED"), "{patient}");
+    // Included Patients are the identity view too.
+    let (_, bundle) = world.get(&token, "Communication?_include=Communication:subject").await;
+    let included: Vec<&serde_json::Value> =
+        bundle["entry"].as_array().unwrap().iter().filter(|e| e["search"]["mode"] == "include").collect();
+    assert_eq!(included.len(), 1, "{bundle}");
+    assert!(included[0]["resource"].get("address").is_none());
+}
+
+async fn system_view(world: &World) -> String {
+    world.system.clone()
+}
+
+async fn the_identity_view_cannot_be_searched_beyond_identity(db: Db) {
+    let world = World::new(db).await;
+    let token = world.representative_token(NAASTE_LIMITED, CLIENT, "patient/*.rs").await;
+    let (status, total, _) = world.search(&token, "Patient?gender=female").await;
+    assert_eq!((status, total), (200, 1));
+    for path in ["Patient?address-city=Utrecht", "Patient?identifier=999911120", "Patient?general-practitioner=x"] {
+        assert_eq!(world.get(&token, path).await.0, 403, "{path}");
+    }
+    // With the profile category the same search is allowed.
+    let mentor = world.representative_token(MENTOR, CLIENT, "patient/*.rs").await;
+    let (status, total, _) = world.search(&mentor, "Patient?address-city=Utrecht").await;
+    assert_eq!((status, total), (200, 1));
+}
+
+async fn messages_are_served_to_their_participants(db: Db) {
+    let world = World::new(db).await;
+    let message = |n: u32| format!("B-{CLIENT}-{n}");
+    let naaste = world.representative_token(NAASTE_FULL, CLIENT, "patient/*.rs").await;
+    let (status, _, ids) = world
+        .search(&naaste, "Communication?category=https://zorgpoort.nl/fhir/CodeSystem/communication-category|message")
+        .await;
+    assert_eq!(status, 200);
+    let mine = world.id("Communication", "bericht", &message(1)).await;
+    assert_eq!(ids, vec![mine.clone()], "a naaste sees only the message sent to them");
+    let not_mine = world.id("Communication", "bericht", &message(2)).await;
+    assert_eq!(world.get(&naaste, &format!("Communication/{not_mine}")).await.0, 404);
+    assert_eq!(world.get(&naaste, &format!("Communication/{mine}")).await.0, 200);
+    // The client sees the message they take part in.
+    let client = world.client_token(CLIENT, "patient/*.rs").await;
+    assert_eq!(world.get(&client, &format!("Communication/{not_mine}")).await.0, 200);
+    assert_eq!(world.get(&client, &format!("Communication/{mine}")).await.0, 404);
+}
+
+async fn a_bewindvoerder_sees_money_only_whatever_the_ecd_says(db: Db) {
+    let world = World::new(db).await;
+    let token = world.representative_token(BEWINDVOERDER, CLIENT, "patient/*.rs").await;
+    let (status, total, _) = world.search(&token, "Invoice").await;
+    assert_eq!((status, total), (200, 1));
+    for path in ["Observation", "Communication", "CarePlan", "AuditEvent"] {
+        let status = world.get(&token, path).await.0;
+        assert!(status == 403 || status == 404, "{path}: {status}");
+    }
+    // Profile is money's context: the whole Patient.
+    let client = world.client(CLIENT).await;
+    let (_, patient) = world.get(&token, &format!("Patient/{client}")).await;
+    assert!(patient.get("address").is_some(), "{patient}");
+}
+
+async fn an_ended_grant_gives_nothing_but_the_own_record(db: Db) {
+    let world = World::new(db).await;
+    let token = world.representative_token(ENDED, CLIENT, "patient/*.rs").await;
+    assert_eq!(world.get(&token, "Observation").await.0, 403);
+    let client = world.client(CLIENT).await;
+    assert_eq!(world.get(&token, &format!("Patient/{client}")).await.0, 403);
+    let own = world.id("RelatedPerson", "vertegenwoordiger", ENDED).await;
+    assert_eq!(world.get(&token, &format!("RelatedPerson/{own}")).await.0, 200);
+    let mentor = world.id("RelatedPerson", "vertegenwoordiger", MENTOR).await;
+    assert_eq!(world.get(&token, &format!("RelatedPerson/{mentor}")).await.0, 404);
+}
+
+async fn patient_scopes_reach_the_client_in_context_user_scopes_every_client(db: Db) {
+    let world = World::new(db).await;
+    let client = world.client(CLIENT).await;
+    let other = world.client(OTHER_CLIENT).await;
+    let patient_scoped = world.representative_token(MENTOR, CLIENT, "patient/*.rs").await;
+    let (_, total, _) = world.search(&patient_scoped, "Observation").await;
+    assert_eq!(total, 1);
+    assert_eq!(world.get(&patient_scoped, &format!("Patient/{other}")).await.0, 404);
+    // The mentor's two records share an e-mail address (in other case and
+    // spacing): one person, two clients.
+    let user_scoped = world.representative_token(MENTOR, CLIENT, "user/*.rs").await;
+    let (_, total, _) = world.search(&user_scoped, "Observation").await;
+    assert_eq!(total, 2);
+    let (_, total, _) = world.search(&user_scoped, &format!("Observation?patient={other}")).await;
+    assert_eq!(total, 1);
+    assert_eq!(world.get(&user_scoped, &format!("Patient/{other}")).await.0, 200);
+    assert_eq!(world.get(&user_scoped, &format!("Patient/{client}")).await.0, 200);
+}
+
+async fn the_client_sees_their_own_record(db: Db) {
+    let world = World::new(db).await;
+    let token = world.client_token(CLIENT, "patient/*.rs").await;
+    let client = world.client(CLIENT).await;
+    let (status, patient) = world.get(&token, &format!("Patient/{client}")).await;
+    assert_eq!(status, 200);
+    assert!(patient.get("address").is_some());
+    for (path, expected) in [("Observation", 1), ("Invoice", 1)] {
+        let (status, total, _) = world.search(&token, path).await;
+        assert_eq!((status, total), (200, expected), "{path}");
+    }
+    let other = world.client(OTHER_CLIENT).await;
+    assert_eq!(world.get(&token, &format!("Patient/{other}")).await.0, 404);
+    let (_, total, _) = world.search(&token, &format!("Observation?patient={other}")).await;
+    assert_eq!(total, 0);
+}
+
+async fn the_directory_is_visible_only_through_what_refers_to_it(db: Db) {
+    let world = World::new(db).await;
+    let token = world.representative_token(NAASTE_LIMITED, CLIENT, "patient/*.rs").await;
+    let author = world.id("Practitioner", "medewerker", "M-1").await;
+    let stranger = world.id("Practitioner", "medewerker", "M-2").await;
+    assert_eq!(world.get(&token, &format!("Practitioner/{author}")).await.0, 200);
+    assert_eq!(world.get(&token, &format!("Practitioner/{stranger}")).await.0, 404);
+    let (status, total, ids) = world.search(&token, "Practitioner").await;
+    assert_eq!((status, total, ids), (200, 1, vec![author]));
+}
+
+async fn persons_cannot_write_yet(db: Db) {
+    let world = World::new(db).await;
+    let token = world.client_token(CLIENT, "patient/*.cruds").await;
+    let client = world.client(CLIENT).await;
+    let report = serde_json::json!({"resourceType": "Communication", "status": "completed",
+        "subject": {"reference": format!("Patient/{client}")}});
+    let response = world.server.request(Method::POST, "Communication", &token).json(&report).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let response = world.server.request(Method::DELETE, &format!("Patient/{client}"), &token).send().await.unwrap();
+    assert_eq!(response.status(), 403);
+    let response = world
+        .server
+        .request(Method::POST, "Patient/$validate", &token)
+        .json(&serde_json::json!({"resourceType": "Patient"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // The record is still there for the system.
+    assert_eq!(world.get(&world.system, &format!("Patient/{client}")).await.0, 200);
+}
+
+async fn person_tokens_do_not_cross_tenants_or_outlive_their_expiry(db: Db) {
+    let world = World::new(db).await;
+    let token = world.client_token(CLIENT, "patient/*.rs").await;
+    let client = world.client(CLIENT).await;
+    let other_tenant = format!("{}/Patient/{client}", world.server.base(crate::common::OTHER_TENANT));
+    let response = world.server.client.get(other_tenant).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let user = zorgpoort::access::PersonRef::parse(&format!("Patient/{client}")).unwrap();
+    let short = world.person_token(user, &client, "patient/*.rs", 1).await;
+    assert_eq!(world.get(&short, &format!("Patient/{client}")).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let response = world.server.request(Method::GET, &format!("Patient/{client}"), &short).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+async fn an_app_with_narrower_scopes_sees_less_than_its_user(db: Db) {
+    let world = World::new(db).await;
+    let token =
+        world.representative_token(MENTOR, CLIENT, "patient/Observation.rs launch/patient openid fhirUser").await;
+    let (status, total, _) = world.search(&token, "Observation").await;
+    assert_eq!((status, total), (200, 1));
+    assert_eq!(world.get(&token, "Invoice").await.0, 403);
+    assert_eq!(world.get(&token, "Communication").await.0, 403);
+    // A scope naming a type not served here is left out, not a refusal.
+    let token = world.representative_token(MENTOR, CLIENT, "patient/Medication.rs patient/Invoice.rs").await;
+    assert_eq!(world.get(&token, "Invoice").await.0, 200);
+}
