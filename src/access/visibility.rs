@@ -113,18 +113,24 @@ impl Visibility {
         }
     }
 
-    /// The content to serve of a visible record: the identity view of a
-    /// Patient where the grant stops at identity, else what is stored.
+    /// The content to serve of a visible record: for care-side readers a
+    /// private agenda item reduced to when it is (`private`); for persons
+    /// the identity view of a Patient where the grant stops at identity;
+    /// else what is stored.
     pub fn served_content(
         &self,
         resource_type: ResourceType,
         client: Option<&ResourceId>,
-        content: &str,
+        content: String,
     ) -> Option<String> {
-        if self.identity_only(resource_type, client) {
-            super::patient_view::identity_view(content)
-        } else {
-            Some(content.to_owned())
+        match self {
+            Visibility::Person(_) if self.identity_only(resource_type, client) => {
+                super::patient_view::identity_view(&content)
+            }
+            Visibility::Person(_) => Some(content),
+            Visibility::Everything | Visibility::Only(_) => {
+                Some(super::private::care_side_view(resource_type, content))
+            }
         }
     }
 
@@ -152,4 +158,46 @@ pub fn message_participants(content: &str) -> Vec<(ResourceType, ResourceId)> {
         .filter_map(|r| r.get("reference")?.as_str()?.split_once('/'))
         .filter_map(|(t, id)| Some((t.parse().ok()?, ResourceId::parse(id).ok()?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn private_item() -> String {
+        serde_json::json!({
+            "resourceType": "Appointment", "id": "a1", "status": "booked",
+            "meta": {"security": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}]},
+            "description": "Tandarts", "start": "2025-01-01T10:00:00+01:00", "end": "2025-01-01T11:00:00+01:00",
+            "participant": [{"actor": {"reference": "Patient/c1"}, "status": "accepted"}]
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_private_agenda_item_is_whole_client_side_and_reduced_care_side() {
+        let client = ResourceId::parse("c1").unwrap();
+        let person = Visibility::Person(PersonVisibility {
+            slices: vec![],
+            own_record: None,
+            referenced_directory: false,
+            identity_only: vec![],
+        });
+        let served = person.served_content(ResourceType::Appointment, Some(&client), private_item()).unwrap();
+        assert!(served.contains("Tandarts"), "{served}");
+        for care_side in [Visibility::Everything, Visibility::Only(vec![])] {
+            let served = care_side.served_content(ResourceType::Appointment, Some(&client), private_item()).unwrap();
+            assert!(!served.contains("Tandarts") && served.contains("REDACTED"), "{served}");
+        }
+    }
+
+    #[test]
+    fn message_participants_are_its_sender_and_recipients() {
+        let message = serde_json::json!({"resourceType": "Communication",
+            "sender": {"reference": "RelatedPerson/r1"},
+            "recipient": [{"reference": "Practitioner/p1"}, {"reference": "Patient/c1"}, {"display": "team"}]});
+        let who = message_participants(&message.to_string());
+        let ids: Vec<String> = who.iter().map(|(t, id)| format!("{t}/{id}")).collect();
+        assert_eq!(ids, ["RelatedPerson/r1", "Practitioner/p1", "Patient/c1"]);
+    }
 }

@@ -133,8 +133,7 @@ impl Entry {
 
     fn found(fhir_base: &str, stored: StoredResource, elements: Option<&[String]>, mode: &'static str) -> Self {
         let full_url = full_url(fhir_base, &stored);
-        let served = stored.content.clone().map(|c| super::response::served_content(&stored, c));
-        let content = match (served, elements) {
+        let content = match (stored.content.clone(), elements) {
             (Some(content), Some(elements)) => serde_json::from_str::<serde_json::Value>(&content).ok().map(|mut r| {
                 crate::fhir::meta::subset(&mut r, elements);
                 r.to_string()
@@ -167,7 +166,7 @@ impl Entry {
         let url = if method == "POST" { stored.resource_type.to_string() } else { url };
         Entry {
             full_url: Some(full_url(fhir_base, &stored)),
-            resource: stored.content.clone().map(|c| super::response::served_content(&stored, c)).and_then(raw),
+            resource: stored.content.clone().and_then(raw),
             request: Some(EntryRequest { method, url }),
             response: Some(response),
             ..Entry::default()

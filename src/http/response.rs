@@ -32,17 +32,11 @@ pub fn version_headers(stored: &StoredResource) -> HeaderMap {
     headers
 }
 
-/// The JSON of a stored version as served: today every reader is
-/// care-side, so a private agenda item is reduced to when it is
-/// ([`crate::access::private`]).
-pub fn served_content(stored: &StoredResource, content: String) -> String {
-    crate::access::private::care_side_view(stored.resource_type, content)
-}
-
-/// A stored version as the response body (not for tombstones).
+/// A stored version as the response body (not for tombstones), already in
+/// the form its reader may see (`interaction::served`).
 pub fn resource_response(status: StatusCode, stored: StoredResource) -> Response {
     let headers = version_headers(&stored);
-    let body = stored.content.clone().map(|c| served_content(&stored, c)).unwrap_or_default();
+    let body = stored.content.clone().unwrap_or_default();
     let mut response = fhir_json(status, body);
     response.headers_mut().extend(headers);
     response

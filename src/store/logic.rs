@@ -39,6 +39,7 @@ struct SnapshotContent {
     tenant: TenantCode,
     resource_type: ResourceType,
     keys_sha256: [u8; 32],
+    owner: String,
 }
 
 #[derive(Debug, Clone)]
@@ -139,7 +140,7 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
         let page = page_of(&keys, search.offset, search.count);
         let resources = self.current_in_order(tenant, search.resource_type, page, visibility).await?;
         let snapshot = if search.offset == 0 && total > u64::from(search.count) {
-            Some(self.keep_snapshot(tenant, search.resource_type, &keys).await?)
+            Some(self.keep_snapshot(tenant, search.resource_type, &keys, &snapshot_owner(visibility)).await?)
         } else {
             None
         };
@@ -156,12 +157,14 @@ impl<B: Backend> ResourceStore for SqlStore<B> {
         visibility: &Visibility,
     ) -> Result<SearchPage> {
         let meta = self.sql(
-            "SELECT total, entries FROM search_snapshot WHERE id = ? AND tenant = ? AND resource_type = ? AND expires_at > ?",
+            "SELECT total, entries FROM search_snapshot \
+             WHERE id = ? AND tenant = ? AND resource_type = ? AND expires_at > ? AND owner = ?",
             vec![
                 snapshot.into(),
                 tenant.as_str().into(),
                 resource_type.as_str().into(),
                 chrono::Utc::now().timestamp_millis().into(),
+                snapshot_owner(visibility).into(),
             ],
         );
         let row = self
@@ -321,13 +324,20 @@ impl<B: Backend> SqlStore<B> {
     /// process is reused while it has at least half its lifetime left (the
     /// keys are all a snapshot holds; access is checked on every page).
     /// Expired snapshots are cleared now and then.
-    async fn keep_snapshot(&self, tenant: &TenantCode, resource_type: ResourceType, keys: &[i64]) -> Result<String> {
+    async fn keep_snapshot(
+        &self,
+        tenant: &TenantCode,
+        resource_type: ResourceType,
+        keys: &[i64],
+        owner: &str,
+    ) -> Result<String> {
         let now = chrono::Utc::now().timestamp_millis();
         let entries = keys.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let content = SnapshotContent {
             tenant: tenant.clone(),
             resource_type,
             keys_sha256: sha2::Sha256::digest(entries.as_bytes()).into(),
+            owner: owner.to_owned(),
         };
         if let Some(recent) = self.recent_snapshots.get(&content)
             && recent.expires_at - now > super::SNAPSHOT_LIFETIME_MILLIS / 2
@@ -341,7 +351,8 @@ impl<B: Backend> SqlStore<B> {
             tx.execute(self.sql("DELETE FROM search_snapshot WHERE expires_at < ?", vec![now.into()])).await?;
         }
         tx.execute(self.sql(
-            "INSERT INTO search_snapshot (id, tenant, resource_type, total, expires_at, entries) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO search_snapshot (id, tenant, resource_type, total, expires_at, entries, owner) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
             vec![
                 snapshot.as_str().into(),
                 tenant.as_str().into(),
@@ -349,6 +360,7 @@ impl<B: Backend> SqlStore<B> {
                 (keys.len() as i64).into(),
                 expires_at.into(),
                 entries.into(),
+                owner.into(),
             ],
         ))
         .await?;
@@ -439,6 +451,16 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 
     fn commit_marker(&self) -> Option<super::CommitMarker> {
         self.backend.commit_marker()
+    }
+}
+
+/// Whom a search snapshot belongs to: the visibility it was made with, as
+/// a digest. A page asked for with another visibility (another person, or
+/// the same person after a grant changed) finds no snapshot.
+fn snapshot_owner(visibility: &Visibility) -> String {
+    match visibility {
+        Visibility::Everything => String::new(),
+        other => hex::encode(sha2::Sha256::digest(format!("{other:?}").as_bytes())),
     }
 }
 

@@ -40,7 +40,7 @@ pub async fn create(
         r.headers_mut().extend(version_headers(&stored));
         r
     } else {
-        resource_response(StatusCode::CREATED, stored)
+        resource_response(StatusCode::CREATED, super::served(stored, &crate::access::Visibility::Everything))
     };
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

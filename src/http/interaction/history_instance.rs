@@ -62,7 +62,7 @@ pub async fn history_instance(
         bundle = bundle.link("next", link(offset + u64::from(count)));
     }
     for version in page.versions {
-        bundle.push(Entry::version(&base, version));
+        bundle.push(Entry::version(&base, served(version, &visibility)));
     }
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
 }

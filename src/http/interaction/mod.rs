@@ -83,12 +83,12 @@ pub async fn visible(
     Ok(served(stored, visibility))
 }
 
-/// A visible record in the form the requester may see it: a Patient whose
-/// client granted identity only becomes the identity view.
+/// A visible record in the form the requester may see it: for care-side
+/// readers a private agenda item reduced to when it is; for a person, a
+/// Patient whose client granted identity only as the identity view.
+/// Everything served passes through here.
 pub fn served(mut stored: StoredResource, visibility: &Visibility) -> StoredResource {
-    if let Some(content) = &stored.content
-        && visibility.identity_only(stored.resource_type, stored.client.as_ref())
-    {
+    if let Some(content) = stored.content.take() {
         stored.content = visibility.served_content(stored.resource_type, stored.client.as_ref(), content);
     }
     stored

@@ -266,7 +266,8 @@ fn write_entry(base: &str, outcome: WriteOutcome) -> Entry {
             outcome: None,
         };
         let full_url = crate::http::bundle::full_url(base, &stored);
-        let served = stored.content.clone().map(|c| crate::http::response::served_content(&stored, c));
+        // Writers are care-side (persons do not write).
+        let served = super::served(stored, &crate::access::Visibility::Everything).content;
         Entry::response(Some(full_url), served, response)
     };
     match outcome {
@@ -306,8 +307,7 @@ async fn read_entry(
                 return Err(ApiError::gone(format!("{resource_type}/{id} was deleted")));
             }
             let tag = etag(&stored);
-            let served = stored.content.clone().map(|c| crate::http::response::served_content(&stored, c));
-            Ok(ok(served.unwrap_or_default(), Some(tag)))
+            Ok(ok(stored.content.unwrap_or_default(), Some(tag)))
         }
         EntryRequest::Search { resource_type, params } => {
             Ok(ok(super::search_type::perform(state, context, resource_type, headers, params).await?, None))

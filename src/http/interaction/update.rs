@@ -51,5 +51,5 @@ pub async fn update(
         response.headers_mut().extend(version_headers(&stored));
         return Ok(response);
     }
-    Ok(resource_response(StatusCode::OK, stored))
+    Ok(resource_response(StatusCode::OK, super::served(stored, &visibility)))
 }

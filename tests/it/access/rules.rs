@@ -20,6 +20,7 @@ on_both_databases!(
     persons_cannot_write_yet,
     person_tokens_do_not_cross_tenants_or_outlive_their_expiry,
     an_app_with_narrower_scopes_sees_less_than_its_user,
+    a_search_snapshot_belongs_to_who_made_it,
 );
 
 async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
@@ -213,4 +214,21 @@ async fn an_app_with_narrower_scopes_sees_less_than_its_user(db: Db) {
     // A scope naming a type not served here is left out, not a refusal.
     let token = world.representative_token(MENTOR, CLIENT, "patient/Medication.rs patient/Invoice.rs").await;
     assert_eq!(world.get(&token, "Invoice").await.0, 200);
+}
+
+async fn a_search_snapshot_belongs_to_who_made_it(db: Db) {
+    let world = World::new(db).await;
+    let naaste = world.representative_token(NAASTE_LIMITED, CLIENT, "patient/*.rs").await;
+    let (status, first) = world.get(&naaste, "Communication?_count=1").await;
+    assert_eq!((status, first["total"].as_u64()), (200, Some(2)));
+    let next = crate::common::link(&first, "next").expect("a next link");
+    let path = next.split_once("/fhir/").unwrap().1.to_owned();
+    let (status, second) = world.get(&naaste, &path).await;
+    assert_eq!(status, 200);
+    assert_eq!(crate::common::entry_ids(&second).len(), 1);
+    // Another person with the same kind of grant on another client, and a
+    // system token: the snapshot is not theirs.
+    let mentor = world.representative_token(MENTOR, CLIENT, "patient/*.rs").await;
+    assert_eq!(world.get(&mentor, &path).await.0, 410);
+    assert_eq!(world.get(&world.system, &path).await.0, 410);
 }
