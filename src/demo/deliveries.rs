@@ -1,7 +1,9 @@
 //! The demo's deliveries, kept in the repository (`src/demo/deliveries/`)
 //! in the vendor's own format and loaded through the real ingest: a full
 //! Pluriform delivery of five made-up clients (`zorgpoort
-//! generate-delivery --tenant demo --clients 5 --seed 1`), MijnEigenPlan
+//! generate-delivery --tenant demo --clients 5 --seed 1` with the demo's
+//! people of [`super::people()`] in it: `write_demo_delivery` writes it, a
+//! test holds the file to it), MijnEigenPlan
 //! events of two of them (emotions, a step plan with two steps done, an
 //! activity; an account's event before the account; an account not linked,
 //! whose emotion stays held), and an incremental Pluriform delivery (an

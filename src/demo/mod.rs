@@ -3,17 +3,20 @@
 //! and episode of care, measurements, reports (with their provenance),
 //! messages, agenda, plan, documents, invoices and questionnaires. Written
 //! by the repository itself (nothing is read from outside), reproducible
-//! from a seed.
+//! from a seed. The demo deliveries hold the demo's people ([`people()`]):
+//! a mentor of two clients with full access, a naaste and a bewindvoerder.
 
 mod caress_delivery;
 pub mod deliveries;
 mod generate;
 mod mep_delivery;
+mod people;
 mod pluriform_delivery;
 
 pub use caress_delivery::write_caress_delivery;
 pub use generate::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT, SHARED_RESOURCES};
 pub use mep_delivery::write_mep_delivery;
+pub use people::{DemoPeople, people, pluriform_identifier_system, write_demo_delivery};
 pub use pluriform_delivery::write_pluriform_delivery;
 
 use crate::fhir::TenantCode;

@@ -26,6 +26,20 @@ pub fn write_pluriform_delivery(
     seed: u64,
     created: &str,
 ) -> io::Result<()> {
+    write_adjusted(out, tenant, clients, seed, created, |_, _| {})
+}
+
+/// [`write_pluriform_delivery`], each client record passed through
+/// `adjust` (with its index) before it is written; the generator's choices
+/// are the same whatever `adjust` does.
+pub(super) fn write_adjusted(
+    out: &mut impl Write,
+    tenant: &str,
+    clients: usize,
+    seed: u64,
+    created: &str,
+    mut adjust: impl FnMut(usize, &mut Value),
+) -> io::Result<()> {
     let created_at = DateTime::parse_from_rfc3339(created).map_err(|e| {
         io::Error::new(io::ErrorKind::InvalidInput, format!("the creation time {created:?} is not ISO 8601: {e}"))
     })?;
@@ -49,7 +63,9 @@ pub fn write_pluriform_delivery(
         if index > 0 {
             out.write_all(b",\n")?;
         }
-        serde_json::to_writer(&mut *out, &maker.client(index))?;
+        let mut client = maker.client(index);
+        adjust(index, &mut client);
+        serde_json::to_writer(&mut *out, &client)?;
     }
     out.write_all(b"]}\n")
 }

@@ -23,3 +23,50 @@ pub fn check(value: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Whether `text` may hold a BSN: it names the BSN system, or one of its
+/// runs of ASCII digits is exactly 9 long and passes the 11-check. For
+/// what must never carry one (generated links, log lines): a search value
+/// (`999911120`, `system|999911120`, an OR list `a,999911120`, a reference
+/// `Patient/999911120`), a path segment.
+pub fn holds_bsn(text: &str) -> bool {
+    text.contains(SYSTEM) || text.split(|c: char| !c.is_ascii_digit()).any(|run| run.len() == 9 && check(run).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_may_hold_a_bsn() {
+        for text in [
+            "999911120",
+            "http://fhir.nl/fhir/NamingSystem/bsn|999911120",
+            "|999911120",
+            "urn:other|999911120",
+            "abc,999911120",
+            "999911120,abc",
+            "abc\\,x,999911120",
+            "Patient/999911120",
+            "eq999911120",
+            "http://fhir.nl/fhir/NamingSystem/bsn|",
+            "/demo/fhir/Patient/999911120/_history/1",
+        ] {
+            assert!(holds_bsn(text), "{text}");
+        }
+        for text in [
+            "",
+            "999911121",
+            "99991112",
+            "9999111200",
+            "1999911120",
+            "000000000",
+            "R-300000-1",
+            "https://zorgpoort.nl/fhir/NamingSystem/demo/pluriform/client|300000",
+            "2024-01-01T10:00:00+01:00",
+            "９99911120",
+        ] {
+            assert!(!holds_bsn(text), "{text}");
+        }
+    }
+}

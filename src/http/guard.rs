@@ -1,6 +1,7 @@
 //! Middleware around every request: the time limit, one log line per
-//! request (path only: query strings can carry identifiers), and
-//! OperationOutcome bodies for errors raised outside the handlers.
+//! request (path only: query strings can carry identifiers; a path segment
+//! that may hold a BSN is redacted too), and OperationOutcome bodies for
+//! errors raised outside the handlers.
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -40,13 +41,48 @@ pub(super) async fn guard(State(state): State<AppState>, request: Request, next:
     let response = outcome_for_plain_errors(response).await;
     tracing::info!(
         %method,
-        path = %path,
+        path = %logged_path(&path),
         status = response.status().as_u16(),
         duration_ms = started.elapsed().as_millis() as u64,
         request_id = %request_id,
         "request"
     );
     response
+}
+
+/// A path as it is logged: a segment that may hold a BSN (an id asked
+/// for by a number, `Patient/999911120`, also percent-encoded) becomes
+/// `[redacted]`.
+fn logged_path(path: &str) -> String {
+    let holds_bsn = |segment: &str| crate::fhir::bsn::holds_bsn(&percent_decoded(segment));
+    if !holds_bsn(path) {
+        return path.to_owned();
+    }
+    path.split('/').map(|segment| if holds_bsn(segment) { "[redacted]" } else { segment }).collect::<Vec<_>>().join("/")
+}
+
+/// `%xx` escapes decoded (anything else kept as it is).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match (bytes.get(i), bytes.get(i + 1..i + 3)) {
+            (Some(b'%'), Some(hex)) => std::str::from_utf8(hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()),
+            _ => None,
+        };
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.extend(bytes.get(i).copied());
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `/{tenant}/ingest/{vendor}`: a delivery, which has its own time limit.
@@ -109,4 +145,28 @@ pub(super) async fn not_found(request: Request) -> ApiError {
 
 pub(super) async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::method_not_allowed(format!("{} is not supported on {}", request.method(), request.uri().path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_path_never_holds_a_bsn() {
+        for (path, logged) in [
+            ("/demo/fhir/Patient", "/demo/fhir/Patient"),
+            (
+                "/demo/fhir/Patient/0b6d6c8e-4a1f-4c59-9b43-1d0f6a1e2f3a",
+                "/demo/fhir/Patient/0b6d6c8e-4a1f-4c59-9b43-1d0f6a1e2f3a",
+            ),
+            ("/demo/fhir/Patient/999911121", "/demo/fhir/Patient/999911121"),
+            ("/demo/fhir/Patient/999911120", "/demo/fhir/Patient/[redacted]"),
+            ("/demo/fhir/Patient/999911120/_history/2", "/demo/fhir/Patient/[redacted]/_history/2"),
+            ("/demo/fhir/Patient/%39%39%399111%320", "/demo/fhir/Patient/[redacted]"),
+            ("/demo/fhir/Patient/%zz", "/demo/fhir/Patient/%zz"),
+            ("/demo/ingest/pluriform", "/demo/ingest/pluriform"),
+        ] {
+            assert_eq!(logged_path(path), logged, "{path}");
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use sha2::Digest as _;
 use tokio::sync::mpsc;
 
+use super::birth_dates::{BirthDates, birth_date_of, birth_dates};
 use super::delivery_source::{DeliverySource, SourceItem};
 use super::summary::Summary;
 use crate::access::law;
@@ -168,6 +169,16 @@ struct ChunkWriter<'a> {
 
 impl ChunkWriter<'_> {
     async fn write(&mut self, items: Vec<SourceItem>) -> Result<(), IngestError> {
+        let born = {
+            let mapped: Vec<&MappedRecord> = items
+                .iter()
+                .filter_map(|item| match &item.outcome {
+                    RecordOutcome::Mapped(record) => Some(record),
+                    RecordOutcome::Rejected(_) => None,
+                })
+                .collect();
+            birth_dates(self.store.as_ref(), self.tenant, &self.stamp.vendor, &mapped).await?
+        };
         let mut rejects = Vec::new();
         let mut writes = Vec::with_capacity(items.len());
         let mut sources = Vec::with_capacity(items.len());
@@ -179,7 +190,7 @@ impl ChunkWriter<'_> {
                     for warning in &record.warnings {
                         self.summary.warn(&record.kind, &record.source_id, warning.clone());
                     }
-                    match to_write(record, self.stamp) {
+                    match to_write(record, self.stamp, &born) {
                         Ok(Some(write)) => {
                             writes.push(write);
                             sources.push((item.record, item.parent));
@@ -231,8 +242,17 @@ impl ChunkWriter<'_> {
 }
 
 /// What the store is to write for a mapped record; `None` for a container.
-/// A change time that is not a date-time rejects the record.
-pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<SourceRecordWrite>, Box<Rejection>> {
+/// A change time that is not a date-time rejects the record. The law above
+/// any delivery is applied to the access grants it maps to: a
+/// bewindvoerder's keeps money matters only, and one of parental authority
+/// ends at the client's 18th birthday (when `born`, see
+/// [`super::birth_dates`], has the client's birth date), each with a
+/// warning.
+pub fn to_write(
+    record: MappedRecord,
+    stamp: &DeliveryStamp,
+    born: &BirthDates,
+) -> Result<Option<SourceRecordWrite>, Box<Rejection>> {
     let MappedRecord { kind, source_id, client, changed, action, amends, links, linked_through, amended, .. } = record;
     let changed_at = match &changed {
         None => stamp.created_at,
@@ -273,12 +293,18 @@ pub fn to_write(record: MappedRecord, stamp: &DeliveryStamp) -> Result<Option<So
         Action::Delete => SourceChange::Delete,
         Action::Skip => SourceChange::Skip,
         Action::Write(mut resources) => {
-            // The law holds above any delivery (a bewindvoerder's grant).
-            let warnings = resources
-                .iter_mut()
-                .filter(|r| r.resource_type == ResourceType::Consent)
-                .filter_map(|r| law::limit_access_grant(&mut r.resource))
-                .collect();
+            // The law holds above any delivery: a bewindvoerder's grant,
+            // parental authority that ends at 18.
+            let mut warnings = Vec::new();
+            for grant in resources.iter_mut().filter(|r| r.resource_type == ResourceType::Consent) {
+                warnings.extend(law::limit_access_grant(&mut grant.resource));
+                let birth_date = law::parental_grant_client(&grant.resource)
+                    .and_then(SourceRef::parse)
+                    .and_then(|client| birth_date_of(born, &client));
+                if let Some(birth_date) = birth_date {
+                    warnings.extend(law::end_parental_authority(&mut grant.resource, birth_date));
+                }
+            }
             let mut hasher = sha2::Sha256::new();
             for r in &resources {
                 hasher.update(r.part.as_bytes());

@@ -3,6 +3,8 @@
 //! - [`summary`]: what an ingest did;
 //! - [`delivery_source`]: a delivery file, checked whole, record by record;
 //! - [`delivery`]: ingesting a delivery file into the store;
+//! - [`birth_dates`]: the clients' birth dates the law on parental
+//!   authority needs;
 //! - [`replay`]: trying rejected records again;
 //! - [`vendor`]: finding a vendor's mapping.
 //!
@@ -10,6 +12,7 @@
 //! Provenance, amendments) are [`crate::source`]; the store
 //! ([`crate::store::SourceStore`]) applies them inside its write transaction.
 
+pub mod birth_dates;
 pub mod delivery;
 pub mod delivery_source;
 pub mod replay;

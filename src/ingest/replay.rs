@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::birth_dates::birth_dates;
 use super::delivery::{stamp, to_write};
 use super::summary::Summary;
 use crate::fhir::TenantCode;
@@ -103,7 +104,8 @@ async fn replay_one(
         RecordOutcome::Mapped(mapped) => mapped,
     };
     let mut warnings = mapped.warnings.clone();
-    let write = match to_write(mapped, &stamp) {
+    let born = birth_dates(store.as_ref(), tenant, &mapping.vendor, &[&mapped]).await?;
+    let write = match to_write(mapped, &stamp, &born) {
         Ok(Some(write)) => write,
         Ok(None) => return Ok(Replayed::Container),
         Err(rejection) => return Ok(Replayed::StillRejected(*rejection)),

@@ -44,9 +44,15 @@ pub use crate::fhir::bsn::SYSTEM as BSN_SYSTEM;
 
 impl SearchRequest {
     /// The canonical parameters that may appear in a generated link: all
-    /// but those that carry a BSN.
+    /// but those that may carry a BSN ([`crate::fhir::bsn::holds_bsn`]): a
+    /// parameter naming the BSN system, or with a value that is, or has in
+    /// its OR list (with or without `system|`), 9 digits passing the
+    /// 11-check, whatever its name (`identifier`, `_id`, a reference). Such
+    /// a parameter is left out whole (not only the one value of an OR
+    /// list): the link then asks for more than the search did, never for
+    /// something else.
     pub fn linkable_params(&self) -> impl Iterator<Item = &(String, String)> {
-        self.canonical.iter().filter(|(_, value)| !value.contains(BSN_SYSTEM))
+        self.canonical.iter().filter(|(_, value)| !crate::fhir::bsn::holds_bsn(value))
     }
 }
 

@@ -572,4 +572,39 @@ mod tests {
         assert_eq!(r.canonical, params(&[("_id", "a,b")]));
         assert!(err(ResourceType::Patient, &[("_id", "a/b")], Handling::Lenient).contains("_id"));
     }
+
+    /// A generated link never carries a BSN: a parameter with one, in any
+    /// form, is left out; the others stay.
+    #[test]
+    fn links_leave_out_what_may_carry_a_bsn() {
+        let bsn = "http://fhir.nl/fhir/NamingSystem/bsn";
+        let r = ok(
+            ResourceType::Patient,
+            &[
+                ("identifier", "999911120"),
+                ("family", "bakker"),
+                ("identifier", &format!("{bsn}|999911120")),
+                ("identifier", "|999911120"),
+                ("identifier", "urn:other|999911120"),
+                ("identifier", "urn:x|R-1,999911120"),
+                ("identifier", &format!("{bsn}|")),
+                ("identifier", "urn:x|R-1"),
+                ("identifier", "999911121"),
+                ("_id", "999911120"),
+                ("general-practitioner", "Practitioner/999911120"),
+                ("gender", "female"),
+            ],
+        );
+        assert_eq!(r.canonical.len(), 12);
+        let linked: Vec<&(String, String)> = r.linkable_params().collect();
+        assert_eq!(
+            linked,
+            [
+                &("family".to_owned(), "bakker".to_owned()),
+                &("identifier".to_owned(), "urn:x|R-1".to_owned()),
+                &("identifier".to_owned(), "999911121".to_owned()),
+                &("gender".to_owned(), "female".to_owned()),
+            ]
+        );
+    }
 }

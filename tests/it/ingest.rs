@@ -435,6 +435,79 @@ async fn a_bewindvoerder_is_granted_money_matters_only(db: Db) {
     assert_eq!(grant["provision"]["period"]["start"], "2024-01-01");
 }
 
+/// The grant of `relatienummer`, by the API.
+async fn grant_of(server: &TestServer, token: &str, relatienummer: &str) -> Value {
+    let system = "https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform/vertegenwoordiger";
+    let path = format!("Consent?identifier={system}|{relatienummer}");
+    let (status, bundle) = json(server.request(Method::GET, &path, token).send().await.unwrap()).await;
+    assert_eq!((status, bundle["total"].as_u64()), (200, Some(1)), "{bundle}");
+    bundle["entry"][0]["resource"].clone()
+}
+
+/// Parental authority ends at 18 (access-model.md): a grant of an ouder
+/// met gezag or a voogd ends the day before the client's 18th birthday,
+/// whatever the delivery says, with a warning; the client's birth date
+/// comes from the same delivery or, for a container, from the store.
+async fn parental_authority_ends_at_18(db: Db) {
+    use chrono::Datelike;
+    let server = TestServer::start(db).await;
+    let token = server.token(TENANT, "system/*.rs").await;
+    let deliveries = Deliveries::new();
+    // Born on 1 January 17 years ago: 17 all this year, 18 on the first
+    // day of the next.
+    let year = chrono::Utc::now().year() - 17;
+    let last_day = format!("{}-12-31", year + 17);
+    let representative = |number: &str, soort: &str, until: Option<&str>| {
+        json!({
+            "relatienummer": number, "naam": {"voornamen": "Anna", "achternaam": "Berg"}, "relatie": "moeder",
+            "soort": soort, "volgorde": 1, "portaaltoegang": "volledig", "mag_schrijven": "J",
+            "email": format!("{number}@example.nl"), "geldig_van": "01-01-2024", "geldig_tot": until,
+            "gewijzigd": "2026-01-10T09:00:00+01:00"
+        })
+    };
+    let minor = json!({"geboortedatum": format!("01-01-{year}"), "vertegenwoordigers": [
+        representative("R-1", "ouder_met_gezag", None),
+        representative("R-2", "gemachtigde", None),
+    ]});
+    let d = delivery("2026-02-01T10:00:00+01:00", json!([client("1", "2026-01-10T09:00:00+01:00", minor)]));
+    let summary = ingest(&server.store, &pluriform(), &deliveries.file("d.json", &d)).await;
+    // The staff member, the client, R-1 and R-2.
+    assert_eq!((summary.created, summary.rejected), (4, 0), "{summary:?}");
+    let warnings: Vec<(&str, &str)> =
+        summary.warnings.iter().map(|w| (w.source_id.as_str(), w.message.as_str())).collect();
+    let expected = |kind: &str| {
+        format!(
+            "parental authority ends at 18: the grant of {kind} ends on {last_day}, the day before the client's 18th birthday"
+        )
+    };
+    assert_eq!(warnings, [("R-1", expected("ouder met gezag").as_str())]);
+    let ouder = grant_of(&server, &token, "R-1").await;
+    assert_eq!(ouder["status"], "active");
+    assert_eq!(ouder["provision"]["period"], json!({"start": "2024-01-01", "end": last_day}));
+    // A schriftelijk gemachtigde (also COD472 24) holds on.
+    let gemachtigde = grant_of(&server, &token, "R-2").await;
+    assert_eq!(gemachtigde["provision"]["period"], json!({"start": "2024-01-01"}));
+
+    // An incremental delivery: the client comes as a container, with a
+    // voogd whose end the ECD put after the 18th birthday, and an ouder
+    // met gezag whose end is earlier (kept). The birth date is the stored
+    // client's.
+    let container = json!({"clientnummer": "1", "vertegenwoordigers": [
+        representative("R-3", "voogd", Some("01-01-2040")),
+        representative("R-4", "ouder_met_gezag", Some(&format!("30-06-{}", year + 17))),
+    ]});
+    let d = delivery("2026-02-02T10:00:00+01:00", json!([container]));
+    let summary = ingest(&server.store, &pluriform(), &deliveries.file("d2.json", &d)).await;
+    assert_eq!((summary.created, summary.rejected), (2, 0), "{summary:?}");
+    let warnings: Vec<(&str, &str)> =
+        summary.warnings.iter().map(|w| (w.source_id.as_str(), w.message.as_str())).collect();
+    assert_eq!(warnings, [("R-3", expected("voogd").as_str())]);
+    let voogd = grant_of(&server, &token, "R-3").await;
+    assert_eq!(voogd["provision"]["period"], json!({"start": "2024-01-01", "end": last_day}));
+    let earlier = grant_of(&server, &token, "R-4").await;
+    assert_eq!(earlier["provision"]["period"]["end"], format!("{}-06-30", year + 17));
+}
+
 async fn a_record_twice_in_one_delivery_is_one_resource(db: Db) {
     let server = TestServer::start(db).await;
     let token = server.token(TENANT, "system/*.rs").await;
@@ -506,6 +579,7 @@ crate::on_both_databases!(
     a_refused_delivery_writes_nothing,
     a_rejected_record_is_kept_and_replayed_after_the_mapping_is_fixed,
     a_bewindvoerder_is_granted_money_matters_only,
+    parental_authority_ends_at_18,
     a_record_twice_in_one_delivery_is_one_resource,
     a_record_the_store_cannot_take_is_kept_and_the_others_go_in,
 );

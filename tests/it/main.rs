@@ -6,6 +6,7 @@
 //! - `cache`: caches never outlive a change made anywhere; shared snapshots.
 //! - `crash`: a gateway killed (SIGKILL) in the middle of an ingest; the delivery again completes it.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.
+//! - `demo`: the demo deliveries ingested; the demo's people and their grants.
 //! - `search`: every supported parameter and prefix, matching and not.
 //! - `formats`: XML and JSON, negotiation, conditional reads, Binary, limits.
 //! - `include`: `_include` and `_revinclude`, iterated, paged, restricted.
@@ -39,6 +40,7 @@ mod cache;
 mod conformance;
 mod crash;
 mod crud;
+mod demo;
 mod formats;
 mod include;
 mod ingest;

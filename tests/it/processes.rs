@@ -110,6 +110,12 @@ async fn cli_beside_a_running_server(db: Db) {
         client.get(format!("{base}/Patient")).query(&[("identifier", bsn)]).bearer_auth(&token).send().await.unwrap();
     let (status, bundle) = json(response).await;
     assert_eq!((status, bundle["total"].as_u64()), (200, Some(0)), "{bundle}");
+    // Without its system, and as an id in the path: the log line has neither.
+    let response =
+        client.get(format!("{base}/Patient")).query(&[("identifier", "999911120")]).bearer_auth(&token).send().await;
+    assert_eq!(response.unwrap().status(), 200);
+    let response = client.get(format!("{base}/Patient/999911120")).bearer_auth(&token).send().await.unwrap();
+    expect_outcome(response, 404).await;
     let refused = client.get(format!("{base}/Patient")).bearer_auth("zpat_wrong").send().await.unwrap();
     expect_outcome(refused, 401).await;
 

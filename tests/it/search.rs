@@ -632,6 +632,66 @@ async fn bsn_search_pages(db: Db) {
     assert_eq!(found, ["b1", "b2"]);
 }
 
+/// The query values of a link, decoded.
+fn link_params(link: &str) -> Vec<(String, String)> {
+    url::Url::parse(link).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// A BSN searched for without its system (`identifier=999911120`), alone
+/// or in an OR list, finds the patient, and neither the self link nor the
+/// next links (which page through the same search) name it; another
+/// identifier stays in the self link.
+async fn bsn_without_system_stays_out_of_links(db: Db) {
+    let mut fx = Fixture::start(db).await;
+    fx.create("b1", with_bsn(patient("Een", &[]), "999911120")).await;
+    fx.create("b2", with_bsn(patient("Twee", &[]), "999990019")).await;
+    let mut other = patient("Drie", &[]);
+    other["identifier"] = json!([{"system": "urn:x", "value": "R-1"}, {"system": "urn:y", "value": "999911121"}]);
+    fx.create("other", other).await;
+    let no_bsn = |link: &str| !link.contains("999911120") && !link.contains("999990019");
+
+    for (query, found) in [
+        ("Patient?identifier=999911120", "b1"),
+        ("Patient?identifier=999911120&family=een", "b1"),
+        ("Patient?identifier=other,999990019", "b2"),
+        // `|code`: an identifier without a system; none has that.
+        ("Patient?identifier=|999911120", ""),
+    ] {
+        let bundle = fx.searchset(query, fx.get(query)).await;
+        assert_eq!(fx.all_names(query, &bundle).join(" "), found, "{query}");
+        assert!(no_bsn(self_link(&bundle)), "{query}: {}", self_link(&bundle));
+    }
+    let bundle = fx.searchset("family", fx.get("Patient?identifier=999911120&family=een")).await;
+    assert!(link_params(self_link(&bundle)).contains(&("family".into(), "een".into())), "{bundle}");
+
+    // Two BSNs ORed, a page of one: every page is of the same search.
+    let query = "Patient?identifier=999911120,http://fhir.nl/fhir/NamingSystem/bsn|999990019&_count=1";
+    let mut bundle = fx.searchset(query, fx.get(query)).await;
+    let mut found = Vec::new();
+    loop {
+        assert_eq!(bundle["total"], 2, "every page has the total of the BSN search: {bundle}");
+        for link in bundle["link"].as_array().unwrap() {
+            assert!(no_bsn(link["url"].as_str().unwrap()), "{link}");
+        }
+        found.extend(fx.page_names(&bundle));
+        let links = bundle["link"].as_array().unwrap();
+        let Some(next) = links.iter().find(|l| l["relation"] == "next") else { break };
+        let next = next["url"].as_str().unwrap();
+        assert!(found.len() < 3, "paging does not end: {found:?}");
+        bundle = fx.searchset(next, fx.server.client.get(next).bearer_auth(&fx.token)).await;
+    }
+    found.sort();
+    assert_eq!(found, ["b1", "b2"]);
+
+    // Identifiers that are no BSN stay in the link.
+    for (query, value) in [("Patient?identifier=urn:x|R-1", "urn:x|R-1"), ("Patient?identifier=999911121", "999911121")]
+    {
+        let bundle = fx.searchset(query, fx.get(query)).await;
+        assert_eq!(fx.all_names(query, &bundle), ["other"], "{query}");
+        assert!(link_params(self_link(&bundle)).contains(&("identifier".into(), value.into())), "{bundle}");
+    }
+}
+
 async fn malformed_values(db: Db) {
     let fx = Fixture::start(db).await;
     for query in [
@@ -665,5 +725,6 @@ crate::on_both_databases!(
     unknown_parameters,
     post_search,
     bsn_search_pages,
+    bsn_without_system_stays_out_of_links,
     malformed_values,
 );

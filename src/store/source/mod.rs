@@ -26,7 +26,7 @@ use super::logic::SqlStore;
 use super::row::SqlValue;
 use super::sql::{Dialect, Sql};
 use super::writer::{VersionWriter, take_changes};
-use super::{ProfiledError, Result, WriteOp, WriteOutcome, prepare_profiled};
+use super::{ErrorKind, ProfiledError, ResourceStore, Result, StoredResource, WriteOp, WriteOutcome, prepare_profiled};
 use crate::fhir::datetime::format_instant;
 use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
 use crate::mapping::engine::MappedResource;
@@ -128,6 +128,17 @@ pub trait SourceStore: Send + Sync {
     /// Writes the held records whose client has arrived since (in any
     /// vendor's delivery), each as the delivery it came in.
     async fn attach_waiting(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached>;
+
+    /// The current version of the resource a part of a source record of
+    /// `vendor` became (part `""`: its main resource, such as a client's
+    /// Patient); `None` when there is none or it is deleted. Read outside
+    /// any write, for what ingest decides before it writes.
+    async fn read_source(
+        &self,
+        tenant: &TenantCode,
+        vendor: &str,
+        source: &SourceRef,
+    ) -> Result<Option<StoredResource>>;
 }
 
 pub use attach::Attached;
@@ -182,6 +193,38 @@ impl<B: Backend> SourceStore for SqlStore<B> {
 
     async fn attach_waiting(&self, tenant: &TenantCode, at: DateTime<Utc>) -> Result<Attached> {
         self.attach_held(tenant, at).await
+    }
+
+    async fn read_source(
+        &self,
+        tenant: &TenantCode,
+        vendor: &str,
+        source: &SourceRef,
+    ) -> Result<Option<StoredResource>> {
+        let sql = Sql::statement(
+            B::DIALECT,
+            "SELECT resource_type, resource_id FROM source_identity \
+             WHERE tenant = ? AND vendor = ? AND kind = ? AND source_id = ? AND part = ?",
+            vec![
+                tenant.as_str().into(),
+                vendor.into(),
+                source.kind.as_str().into(),
+                source.source_id.as_str().into(),
+                source.part.as_str().into(),
+            ],
+        );
+        let rows = self.backend.fetch_all(sql).await?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let (Ok(resource_type), Ok(id)) = (row.text(0)?.parse::<ResourceType>(), ResourceId::parse(row.text(1)?))
+        else {
+            return Ok(None);
+        };
+        match self.read(tenant, resource_type, &id).await {
+            Ok(stored) if !stored.is_deleted() => Ok(Some(stored)),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -60,6 +60,8 @@ fn a_mentor_with_full_access_who_may_write() {
                     category("plan", "Plan"), category("questionnaires", "Vragenlijsten"),
                     category("agenda", "Agenda"), category("messages", "Berichten"),
                     category("consents", "Toestemmingen"), category("finance", "Financiën"),
+                    // Full access: a legal representative (not a bewindvoerder) with `volledig`.
+                    category("access-log", "Inzagelog"),
                 ],
                 "provision": [{
                     "type": "permit",
@@ -87,13 +89,37 @@ fn each_level_reads_and_writes_what_the_access_model_says() {
         "consents",
         "finance",
     ];
+    // Full access (access-model.md): all of it, and the access log.
+    const FULL: &[&str] = &[
+        "identity",
+        "profile",
+        "reports",
+        "measurements",
+        "plan",
+        "questionnaires",
+        "agenda",
+        "messages",
+        "consents",
+        "finance",
+        "access-log",
+    ];
     type Case<'a> = ((&'a str, &'a str, &'a str), (&'a str, &'a [&'a str], &'a [&'a str], &'a [&'a str]));
     let cases: &[Case] = &[
-        (("mentor", "volledig", "N"), ("active", ALL, &[], &[])),
-        // A naaste with full access writes, but never the client's consents.
+        (("mentor", "volledig", "N"), ("active", FULL, &[], &[])),
+        // A naaste with `volledig` reads and writes, but never the client's
+        // consents, and has no full access (no access log).
         (("naaste", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda"], &[])),
-        (("curator", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda", "consents"], &[])),
-        (("gemachtigde", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda", "consents"], &[])),
+        (("naaste", "volledig", "N"), ("active", ALL, &[], &[])),
+        (("curator", "volledig", "J"), ("active", FULL, &["reports", "messages", "agenda", "consents"], &[])),
+        (("gemachtigde", "volledig", "J"), ("active", FULL, &["reports", "messages", "agenda", "consents"], &[])),
+        (("voogd", "volledig", "N"), ("active", FULL, &[], &[])),
+        (("ouder_met_gezag", "volledig", "J"), ("active", FULL, &["reports", "messages", "agenda", "consents"], &[])),
+        // A bewindvoerder never has full access; what else the mapping
+        // gives it, the law takes out at ingest (`access::law`).
+        (("bewindvoerder", "volledig", "N"), ("active", ALL, &[], &[])),
+        (("bewindvoerder", "volledig", "J"), ("active", ALL, &["reports", "messages", "agenda", "consents"], &[])),
+        // Only `volledig` is full access.
+        (("mentor", "noodzakelijk", "J"), ("active", &["identity", "profile", "plan", "consents"], &[], &[])),
         (("voogd", "noodzakelijk", "J"), ("active", &["identity", "profile", "plan", "consents"], &[], &[])),
         (("naaste", "beperkt", "J"), ("active", &["identity", "reports"], &["reports"], &[])),
         (("naaste", "beperkt", "N"), ("active", &["identity", "reports"], &[], &[])),
@@ -155,4 +181,25 @@ fn the_exact_kind_of_a_legal_representative_beside_its_cod472_code() {
                        "display": "Eerste relatie/contactpersoon"});
     assert_eq!(person["relationship"][0]["coding"], json!([roles[0], roles[1], first]));
     assert_eq!(part(record, "grant")["provision"]["actor"][0]["role"]["coding"], roles);
+}
+
+/// Full access is one marker: the grant lists `access-log`. A mentor with
+/// `volledig` has it; a naaste or a bewindvoerder with `volledig` never.
+#[test]
+fn full_access_is_the_access_log_category() {
+    let access_log = category("access-log", "Inzagelog");
+    let lists_it = |soort: &str, level: &str| {
+        let outcome = map_pluriform("vertegenwoordiger", representative(soort, level, "N"));
+        let grant = part(mapped(&outcome), "grant");
+        grant["provision"]["class"].as_array().is_some_and(|c| c.contains(&access_log))
+    };
+    assert!(lists_it("mentor", "volledig"));
+    assert!(!lists_it("naaste", "volledig"));
+    assert!(!lists_it("bewindvoerder", "volledig"));
+    for soort in ["curator", "voogd", "ouder_met_gezag", "gemachtigde"] {
+        assert!(lists_it(soort, "volledig"), "{soort}");
+    }
+    for level in ["noodzakelijk", "beperkt", "financieel", "geen"] {
+        assert!(!lists_it("mentor", level), "{level}");
+    }
 }
