@@ -2,7 +2,7 @@
 //! client, read from the Consent that a delivery (or the API) wrote, and
 //! the rights it gives on a given day once the law has had its say. Pure.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
 use super::category_set::CategorySet;
@@ -152,7 +152,7 @@ impl AccessGrant {
             return None;
         }
         if self.kinds.iter().all(|k| k.is_parental())
-            && client_birth.is_some_and(|birth| today >= eighteenth_birthday(birth))
+            && client_birth.and_then(super::law::eighteenth_birthday).is_some_and(|adult| today >= adult)
         {
             return None;
         }
@@ -166,12 +166,6 @@ impl AccessGrant {
         }
         Some(Rights { read: read.with(DataCategory::Identity), write })
     }
-}
-
-/// The 18th birthday; for a 29 February birth, 28 February in a year
-/// without one (the last day the client is still 17 is the 27th).
-pub fn eighteenth_birthday(birth: NaiveDate) -> NaiveDate {
-    birth.checked_add_months(Months::new(18 * 12)).unwrap_or(NaiveDate::MAX)
 }
 
 /// The calendar day of a FHIR date or dateTime (its first ten characters:

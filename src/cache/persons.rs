@@ -153,6 +153,22 @@ pub async fn clients_of(
     Ok(clients)
 }
 
+/// The id of the current record of `resource_type` with this identifier,
+/// if exactly one has it.
+pub async fn find_by_identifier(
+    store: &dyn Store,
+    tenant: &TenantCode,
+    resource_type: ResourceType,
+    system: &str,
+    value: &str,
+) -> Result<Option<ResourceId>> {
+    let found = search_all(store, tenant, resource_type, &[("identifier", &format!("{system}|{value}"))]).await?;
+    Ok(match found.as_slice() {
+        [one] => Some(one.id.clone()),
+        _ => None,
+    })
+}
+
 /// The RelatedPersons with the same normalised e-mail address as `user`.
 async fn same_person(
     store: &dyn Store,

@@ -1,5 +1,6 @@
 //! The command line: configuration, wiring and the commands.
 
+mod demo_tokens;
 mod generate;
 mod ingest;
 mod logging;

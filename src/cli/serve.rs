@@ -84,8 +84,19 @@ pub(super) async fn demo(mut config: Config) -> anyhow::Result<()> {
     println!("  FHIR base:  {base}");
     println!("  Token (system/*.cruds, valid 24 hours):");
     println!("    {token}");
+    let persons = super::demo_tokens::issue(store.as_ref(), &tenant, 24 * 3600).await?;
+    if !persons.is_empty() {
+        println!("  Person tokens (patient/*.rs user/*.rs, valid 24 hours; each sees what the grants allow):");
+        for person in &persons {
+            println!("    {}:", person.who);
+            println!("      {}", person.token);
+        }
+    }
     println!("  Try:");
     println!("    curl -H 'Authorization: Bearer {token}' '{base}/Patient?_count=5'");
+    if let Some(naaste) = persons.iter().find(|p| p.who.starts_with("a naaste")) {
+        println!("    curl -H 'Authorization: Bearer {}' '{base}/Communication'", naaste.token);
+    }
     println!("  Stop with Ctrl-C.");
     run_server(config, store).await
 }

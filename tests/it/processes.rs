@@ -190,6 +190,7 @@ async fn demo_serves_its_own_data() {
     let lines: Vec<String> =
         stdout.lines().map(Result::unwrap).take_while(|l| !l.contains("Stop with Ctrl-C")).collect();
     let base = lines.iter().find_map(|l| l.trim().strip_prefix("FHIR base:")).unwrap().trim().to_owned();
+    // The system token comes first.
     let token = lines.iter().map(|l| l.trim()).find(|l| l.starts_with("zpat_")).unwrap().to_owned();
     wait_until_up(port, &mut demo).await;
     assert_eq!(base, format!("http://127.0.0.1:{port}/demo/fhir"));
@@ -226,6 +227,24 @@ async fn demo_serves_its_own_data() {
     let (_, provenance) =
         json(client.get(format!("{base}/Provenance?_summary=count")).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!(provenance["total"].as_u64().unwrap() * 2, versions, "one Provenance for every other resource");
+    // The person tokens it prints: each person sees what the grants allow.
+    let person = |label: &str| {
+        let at = lines.iter().position(|l| l.trim().starts_with(label)).unwrap_or_else(|| panic!("no {label}"));
+        lines[at + 1].trim().to_owned()
+    };
+    let total = |token: String, path: &'static str| {
+        let request = client.get(format!("{base}/{path}")).bearer_auth(token);
+        async move {
+            let (status, bundle) = json(request.send().await.unwrap()).await;
+            (status, bundle["total"].as_u64())
+        }
+    };
+    assert_eq!(total(person("the client"), "Patient").await, (200, Some(1)));
+    assert_eq!(total(person("the mentor of two clients"), "Patient").await, (200, Some(2)));
+    assert_eq!(total(person("a naaste with limited access"), "Observation").await.0, 403);
+    assert_eq!(total(person("the bewindvoerder"), "Communication").await.0, 403);
+    let (status, invoices) = total(person("the bewindvoerder"), "Invoice").await;
+    assert!(status == 200 && invoices > Some(0));
     // The default store: SQLite in ./data.
     assert!(dir.path().join("data/zorgpoort.db").exists());
     assert_eq!(terminate(&mut demo).code(), Some(0));

@@ -170,10 +170,12 @@ fn parental_authority_ends_on_the_eighteenth_birthday() {
 }
 
 #[test]
-fn a_leap_day_birth_comes_of_age_on_28_february() {
-    assert_eq!(eighteenth_birthday(day("2008-02-29")), day("2026-02-28"));
-    assert_eq!(eighteenth_birthday(day("2006-02-28")), day("2024-02-28"));
-    assert_eq!(eighteenth_birthday(day("2006-12-31")), day("2024-12-31"));
+fn a_leap_day_birth_keeps_parental_authority_until_28_february() {
+    // The same day the ingest writes as the grant's last (`law`).
+    let g = grant(&[VOOGD], &["reports"], &[]);
+    let birth = Some(day("2008-02-29"));
+    assert!(g.rights_on(day("2026-02-28"), birth).is_some());
+    assert!(g.rights_on(day("2026-03-01"), birth).is_none());
 }
 
 #[test]
