@@ -12,6 +12,7 @@ pub mod law;
 pub mod patient_view;
 pub mod person;
 pub mod private;
+pub mod relocation;
 pub mod visibility;
 
 pub use category_set::CategorySet;

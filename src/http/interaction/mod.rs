@@ -94,6 +94,33 @@ pub fn served(mut stored: StoredResource, visibility: &Visibility) -> StoredReso
     stored
 }
 
+/// Checks what an update does to where a record sits: a new category is
+/// logged, a move to another client refused (409), so that no update hands
+/// a record to other people unnoticed.
+pub fn check_relocation(current: &StoredResource, prepared: &crate::store::PreparedResource) -> Result<(), ApiError> {
+    use crate::access::relocation::{Relocation, relocation};
+    match relocation(current.client.as_ref(), current.category, &prepared.classification) {
+        Relocation::None => Ok(()),
+        Relocation::Category { from, to } => {
+            tracing::info!(
+                resource = %format!("{}/{}", current.resource_type, current.id),
+                from = from.code(),
+                to = to.code(),
+                "update changes the data category"
+            );
+            Ok(())
+        }
+        Relocation::Client { .. } => Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            crate::fhir::outcome::IssueCode::Conflict,
+            format!(
+                "{}/{} belongs to another client than this content names; a record cannot move to another client",
+                current.resource_type, current.id
+            ),
+        )),
+    }
+}
+
 /// `If-Match: W/"3"` as a version.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<VersionId>, ApiError> {
     let Some(value) = headers.get(axum::http::header::IF_MATCH) else { return Ok(None) };

@@ -71,6 +71,9 @@ async fn transaction(
         tokio::task::spawn_blocking(move || plan_transaction(&planning_context, entries))
             .await
             .map_err(|e| ApiError::internal(&e))??;
+    for op in &ops {
+        check_existing(state, context, op).await?;
+    }
     let outcomes = state.store().write(&context.tenant, ops, context.received_at).await?;
     // The reads come after the writes and see them.
     let context = &seeing(context, &outcomes);
@@ -170,6 +173,7 @@ async fn batch(
             let new_id = matches!(request, EntryRequest::Create { .. }).then(ResourceId::generate);
             match prepare_write(context, request, new_id)? {
                 Prepared::Write(op) => {
+                    check_existing(state, context, &op).await?;
                     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
                     *context = seeing(context, &outcome);
                     let outcome = outcome
@@ -185,6 +189,30 @@ async fn batch(
         bundle.push(result.unwrap_or_else(error_entry));
     }
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
+}
+
+/// An update or delete entry touches a record only as the single
+/// interactions do: the record must be visible to the requester, and an
+/// update may not move it to another client.
+async fn check_existing(state: &AppState, context: &RequestContext, op: &WriteOp) -> Result<(), ApiError> {
+    let (resource_type, id, prepared) = match op {
+        WriteOp::Create(_) => return Ok(()),
+        WriteOp::Update { resource, .. } => (resource.resource_type, &resource.id, Some(resource)),
+        WriteOp::Delete { resource_type, id } => (*resource_type, id, None),
+    };
+    let current = match state.store().read(&context.tenant, resource_type, id).await {
+        Ok(current) => current,
+        // The store answers for unknown records (405 or 404) itself.
+        Err(e) if e.kind() == crate::store::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let interaction = if prepared.is_some() { Interaction::Update } else { Interaction::Delete };
+    let visibility = permit(context, resource_type, interaction)?;
+    let current = super::visible(state.store(), context, current, &visibility).await?;
+    match prepared {
+        Some(prepared) => super::check_relocation(&current, prepared),
+        None => Ok(()),
+    }
 }
 
 fn parse_entry(entry: Value) -> Result<EntryRequest, ApiError> {

@@ -38,8 +38,9 @@ pub async fn update(
         )),
         _ => e.into(),
     })?;
-    super::visible(state.store(), &context, current, &visibility).await?;
+    let current = super::visible(state.store(), &context, current, &visibility).await?;
     let prepared = store::prepare(resource_type, id, resource)?;
+    super::check_relocation(&current, &prepared)?;
     let op = WriteOp::Update { resource: prepared, if_match };
     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
     let stored = match outcome.into_iter().next() {

@@ -7,6 +7,7 @@
 mod delivery;
 mod revocation;
 mod rules;
+mod system_writes;
 
 use reqwest::Method;
 use serde_json::Value;
