@@ -1,7 +1,7 @@
 //! Access tokens kept in memory between requests, never past a revocation.
 //!
-//! Revoking a token (here, from the CLI, or on another instance) bumps the
-//! access epoch in the database in the same transaction. Every request
+//! Revoking a token (here, from the CLI, or on another instance) bumps its
+//! tenant's access epoch in the database in the same transaction. Every request
 //! reads the epoch, with a read that started after it arrived (shared with
 //! the requests around it, see [`super::Freshness`]); a token kept under an
 //! older epoch is looked up again. So a revoked token is refused from the first
@@ -44,7 +44,8 @@ impl TokenCache {
         let record = self.store.find_token(token_hash).await?;
         if let Some(record) = record.as_ref().filter(|r| !r.revoked) {
             let mut tokens = self.tokens.lock().expect("token cache");
-            tokens.retain(|_, (_, read_under)| *read_under == epoch);
+            // Entries of this tenant read under an older epoch may be revoked.
+            tokens.retain(|_, (kept, read_under)| kept.tenant != record.tenant || *read_under == epoch);
             if tokens.len() >= MAX_TOKENS {
                 tokens.clear();
             }

@@ -435,18 +435,24 @@ impl<B: Backend> TokenStore for SqlStore<B> {
         let mut tx = self.backend.begin_write().await?;
         tx.execute(self.sql("UPDATE access_token SET revoked = TRUE WHERE token_hash = ?", vec![token_hash.into()]))
             .await?;
-        tx.execute(self.sql("UPDATE access_epoch SET epoch = epoch + 1 WHERE id = 1", vec![])).await?;
+        // The token's tenant only: other tenants keep their caches.
+        tx.execute(self.sql(
+            "INSERT INTO tenant (code, last_change, access_epoch) \
+             SELECT tenant, 0, 1 FROM access_token WHERE token_hash = ? \
+             ON CONFLICT (code) DO UPDATE SET access_epoch = tenant.access_epoch + 1",
+            vec![token_hash.into()],
+        ))
+        .await?;
         tx.commit().await
     }
 
     async fn database_state(&self, tenant: &TenantCode) -> Result<DatabaseState> {
-        let sql = self.sql(
-            "SELECT e.epoch, COALESCE((SELECT last_change FROM tenant WHERE code = ?), 0) FROM access_epoch e WHERE e.id = 1",
-            vec![tenant.as_str().into()],
-        );
-        let row = self.fetch_optional(sql).await?;
-        let row = row.ok_or_else(|| Error::new(ErrorKind::Internal, "the access epoch is missing"))?;
-        Ok(DatabaseState { access_epoch: row.int(0)?, last_change: ChangeNumber(row.int(1)?) })
+        let sql = self.sql("SELECT access_epoch, last_change FROM tenant WHERE code = ?", vec![tenant.as_str().into()]);
+        Ok(match self.fetch_optional(sql).await? {
+            Some(row) => DatabaseState { access_epoch: row.int(0)?, last_change: ChangeNumber(row.int(1)?) },
+            // Nothing written or revoked in this tenant yet.
+            None => DatabaseState { access_epoch: 0, last_change: ChangeNumber(0) },
+        })
     }
 
     fn commit_marker(&self) -> Option<super::CommitMarker> {

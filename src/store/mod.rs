@@ -236,7 +236,7 @@ pub struct ChangedSince {
 /// What a request checks its caches against: read after it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DatabaseState {
-    /// Grows with every token revocation (on any tenant).
+    /// Grows with every token revocation in the tenant.
     pub access_epoch: i64,
     /// The tenant's last change number.
     pub last_change: ChangeNumber,
@@ -268,7 +268,8 @@ pub trait TokenStore: Send + Sync + std::fmt::Debug {
     async fn insert_token(&self, token: &TokenRecord) -> Result<()>;
     /// The token with this hash, if any (expired and revoked ones too).
     async fn find_token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
-    /// Revokes the token and bumps the access epoch, in one transaction.
+    /// Revokes the token and bumps its tenant's access epoch, in one
+    /// transaction.
     async fn revoke_token(&self, token_hash: &str) -> Result<()>;
     /// The access epoch and the tenant's last change number, in one read.
     async fn database_state(&self, tenant: &TenantCode) -> Result<DatabaseState>;

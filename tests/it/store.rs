@@ -204,9 +204,16 @@ async fn tokens_are_stored_as_hashes(db: Db) {
     store.insert_token(&record).await.unwrap();
     let found = store.find_token(&zorgpoort::auth::token::hash(&token)).await.unwrap().unwrap();
     assert_eq!(found, record);
+    let other_tenant = TenantCode::parse("other").unwrap();
+    let before = (store.database_state(&tenant()).await.unwrap(), store.database_state(&other_tenant).await.unwrap());
     store.revoke_token(&record.token_hash).await.unwrap();
     assert!(store.find_token(&record.token_hash).await.unwrap().unwrap().revoked);
     assert!(store.find_token(&zorgpoort::auth::token::hash("other")).await.unwrap().is_none());
+    // The revocation moves its own tenant's access epoch only.
+    let after = (store.database_state(&tenant()).await.unwrap(), store.database_state(&other_tenant).await.unwrap());
+    assert_eq!(after.0.access_epoch, before.0.access_epoch + 1);
+    assert_eq!(after.0.last_change, before.0.last_change);
+    assert_eq!(after.1, before.1);
 }
 
 /// A resource written twice in one transaction is found by what it holds
