@@ -37,7 +37,7 @@ impl FromRequestParts<AppState> for RequestContext {
         }
         let database = state.freshness().state(&tenant).await?;
         let record = state.tokens().find(&token::hash(presented), database.access_epoch).await?;
-        let now = chrono::Utc::now();
+        let now = state.clock().now();
         let record = match record {
             Some(r) if !r.revoked && r.expires_at > now.timestamp_millis() && r.tenant == tenant => r,
             // One message for unknown, revoked, expired and other-tenant
@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for RequestContext {
                 let Some(patient) = patient else {
                     return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid"));
                 };
-                let today = now.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+                let today = state.clock().today_in_amsterdam();
                 let access = state.persons().access(&tenant, &user, database.last_change, today).await?;
                 Principal::Person { person: PersonPrincipal { user, patient }, access }
             }

@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod bundle;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod format;
@@ -12,6 +13,7 @@ pub mod interaction;
 pub mod response;
 pub mod spool;
 
+pub use clock::Clock;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -52,10 +54,16 @@ struct Inner {
     resources: ResourceCache,
     searches: SearchCache,
     started_at: String,
+    clock: Clock,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        AppState::with_clock(config, store, Clock::default())
+    }
+
+    /// A state whose requests are judged at the time `clock` tells.
+    pub fn with_clock(config: Config, store: Arc<dyn Store>, clock: Clock) -> Self {
         let started_at = format_instant(chrono::Utc::now());
         let freshness = Freshness::new(Arc::clone(&store));
         let tokens = TokenCache::new(Arc::clone(&store));
@@ -63,8 +71,22 @@ impl AppState {
         let resources = ResourceCache::new(Arc::clone(&store), resources::DEFAULT_CAPACITY_BYTES);
         let searches = SearchCache::new(searches::DEFAULT_CAPACITY_BYTES);
         AppState {
-            inner: Arc::new(Inner { config, store, freshness, tokens, persons, resources, searches, started_at }),
+            inner: Arc::new(Inner {
+                config,
+                store,
+                freshness,
+                tokens,
+                persons,
+                resources,
+                searches,
+                started_at,
+                clock,
+            }),
         }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 
     pub fn config(&self) -> &Config {

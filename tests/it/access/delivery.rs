@@ -14,6 +14,8 @@ pub const NAASTE_LIMITED: &str = "V-NAASTE-B";
 pub const NAASTE_FULL: &str = "V-NAASTE-V";
 pub const BEWINDVOERDER: &str = "V-BEWIND";
 pub const ENDED: &str = "V-ENDED";
+/// A naaste whose grant's last day is 20 June 2027.
+pub const ENDS_MIDSUMMER: &str = "V-MIDSUMMER";
 
 const CHANGED: &str = "2026-11-20T09:00:00+01:00";
 
@@ -92,6 +94,7 @@ pub fn with_limited_naaste(access: &str) -> Value {
                 representative(NAASTE_FULL, "naaste", "volledig", "naaste-v@example.nl", None),
                 representative(BEWINDVOERDER, "bewindvoerder", "volledig", "bewind@example.nl", None),
                 representative(ENDED, "mentor", "volledig", "ended@example.nl", Some("31-12-2024")),
+                representative(ENDS_MIDSUMMER, "naaste", "beperkt", "midsummer@example.nl", Some("20-06-2027")),
             ], vec![
                 message(&format!("B-{CLIENT}-1"), medewerker("M-1"), representative_party(NAASTE_FULL)),
                 message(&format!("B-{CLIENT}-2"), medewerker("M-1"), json!({"soort": "client"})),

@@ -25,7 +25,15 @@ pub struct World {
 
 impl World {
     pub async fn new(db: crate::common::Db) -> World {
-        let server = TestServer::start(db).await;
+        World::on(TestServer::start(db).await).await
+    }
+
+    /// A world whose requests are judged at the time `clock` tells.
+    pub async fn with_clock(db: crate::common::Db, clock: zorgpoort::http::Clock) -> World {
+        World::on(TestServer::start_with_clock(db, clock).await).await
+    }
+
+    async fn on(server: TestServer) -> World {
         let system = server.token(TENANT, "system/*.rs").await;
         let world = World { server, system };
         world.deliver(&delivery::full()).await;

@@ -34,3 +34,21 @@ async fn a_revocation_through_one_gateway_counts_on_another(db: Db) {
     world.deliver(&with_limited_naaste("geen")).await;
     assert_eq!(on_second(token.clone()).await, 403);
 }
+
+async fn a_grant_ends_at_midnight_in_amsterdam(db: Db) {
+    use chrono::{TimeZone, Utc};
+    use zorgpoort::access::PersonRef;
+    use zorgpoort::fhir::ResourceId;
+    let clock = zorgpoort::http::Clock::fixed(Utc::now());
+    let world = World::with_clock(db, clock.clone()).await;
+    let user = world.id("RelatedPerson", "vertegenwoordiger", ENDS_MIDSUMMER).await;
+    let patient = world.client(CLIENT).await;
+    let user = PersonRef::RelatedPerson(ResourceId::parse(&user).unwrap());
+    let token = world.person_token(user, &patient, "patient/*.rs", 2 * 366 * 24 * 3600).await;
+    // 20 June 2027, 23:59 in Amsterdam (summer time, UTC+2): the last day.
+    clock.set(Utc.with_ymd_and_hms(2027, 6, 20, 21, 59, 0).unwrap());
+    assert_eq!(world.search(&token, "Communication").await.1, 2);
+    // A minute later it is 21 June there: the very next request is denied.
+    clock.set(Utc.with_ymd_and_hms(2027, 6, 20, 22, 0, 0).unwrap());
+    assert_eq!(world.get(&token, "Communication").await.0, 403);
+}

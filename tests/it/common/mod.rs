@@ -199,8 +199,22 @@ impl TestServer {
         TestServer::start_on(self.db.clone(), adjust).await
     }
 
+    /// A server on a fresh database whose requests are judged at the time
+    /// `clock` tells.
+    pub async fn start_with_clock(db: Db, clock: zorgpoort::http::Clock) -> TestServer {
+        TestServer::start_clocked(TestDb::new(db).await, |_| {}, clock).await
+    }
+
     /// A server on an existing database (e.g. one a test filled itself).
     pub async fn start_on(test_db: TestDb, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_clocked(test_db, adjust, zorgpoort::http::Clock::default()).await
+    }
+
+    async fn start_clocked(
+        test_db: TestDb,
+        adjust: impl FnOnce(&mut Config),
+        clock: zorgpoort::http::Clock,
+    ) -> TestServer {
         let store = test_db.open().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -208,7 +222,7 @@ impl TestServer {
         config.public_base_url = origin.clone();
         adjust(&mut config);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(config, store.clone());
+        let state = AppState::with_clock(config, store.clone(), clock);
         tokio::spawn(async move {
             zorgpoort::http::serve(listener, state, async {
                 let _ = rx.await;
