@@ -8,7 +8,8 @@ use crate::on_both_databases;
 
 on_both_databases!(
     a_revoked_grant_stops_access_at_the_next_request,
-    a_revocation_through_one_gateway_counts_on_another
+    a_revocation_through_one_gateway_counts_on_another,
+    a_grant_ends_at_midnight_in_amsterdam,
 );
 
 async fn a_revoked_grant_stops_access_at_the_next_request(db: Db) {
