@@ -21,6 +21,7 @@ on_both_databases!(
     person_tokens_do_not_cross_tenants_or_outlive_their_expiry,
     an_app_with_narrower_scopes_sees_less_than_its_user,
     a_search_snapshot_belongs_to_who_made_it,
+    a_person_token_finds_nothing_through_another_tenant,
 );
 
 async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
@@ -231,4 +232,40 @@ async fn a_search_snapshot_belongs_to_who_made_it(db: Db) {
     let mentor = world.representative_token(MENTOR, CLIENT, "patient/*.rs").await;
     assert_eq!(world.get(&mentor, &path).await.0, 410);
     assert_eq!(world.get(&world.system, &path).await.0, 410);
+}
+
+async fn a_person_token_finds_nothing_through_another_tenant(db: Db) {
+    let world = World::new(db).await;
+    let token = world.client_token(CLIENT, "patient/*.cruds").await;
+    let client = world.client(CLIENT).await;
+    let other = world.server.base(crate::common::OTHER_TENANT);
+    let report = world.id("Communication", "rapportage", &format!("RR-{CLIENT}-1")).await;
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": format!("Patient/{client}")}}]});
+    let requests = [
+        (Method::GET, format!("{other}/Patient/{client}"), None),
+        (Method::GET, format!("{other}/Patient/{client}/_history/1"), None),
+        (Method::GET, format!("{other}/Patient/{client}/_history"), None),
+        (Method::GET, format!("{other}/Communication?_include=Communication:subject"), None),
+        (Method::GET, format!("{other}/Patient?_revinclude=Communication:subject"), None),
+        (Method::GET, format!("{other}/Communication/{report}"), None),
+        (Method::POST, other.clone(), Some(bundle)),
+        (
+            Method::PUT,
+            format!("{other}/Patient/{client}"),
+            Some(serde_json::json!({"resourceType": "Patient", "id": client})),
+        ),
+        (Method::DELETE, format!("{other}/Patient/{client}"), None),
+        (Method::POST, format!("{other}/Patient/$validate"), Some(serde_json::json!({"resourceType": "Patient"}))),
+    ];
+    for (method, url, body) in requests {
+        let mut request = world.server.client.request(method.clone(), &url).bearer_auth(&token);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/fhir+json").body(body.to_string());
+        }
+        let status = request.send().await.unwrap().status().as_u16();
+        assert_eq!(status, 401, "{method} {url}");
+    }
+    // The same requests on the token's own tenant do reach the record.
+    assert_eq!(world.get(&token, &format!("Patient/{client}/_history/1")).await.0, 200);
 }
