@@ -70,8 +70,11 @@ pub struct PersonPrincipal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAccess {
     pub client: ResourceId,
-    /// The person's record for this client.
-    pub identity: PersonRef,
+    /// The person's records for this client: the client's Patient, or
+    /// every RelatedPerson of the person that a grant for this client
+    /// names (one person can be listed twice, e.g. as mentor and as
+    /// bewindvoerder). A message naming any of them is the person's own.
+    pub identities: Vec<PersonRef>,
     pub rights: Rights,
 }
 
@@ -100,7 +103,7 @@ impl PersonAccess {
         PersonAccess {
             clients: vec![ClientAccess {
                 client: patient.clone(),
-                identity: PersonRef::Patient(patient.clone()),
+                identities: vec![PersonRef::Patient(patient.clone())],
                 rights: client_rights(),
             }],
         }
@@ -108,27 +111,36 @@ impl PersonAccess {
 
     /// A representative's access: the grants naming one of `identities`
     /// (the RelatedPersons of one person), as they stand on `today`. Two
-    /// grants for one client give what either gives.
+    /// grants for one client give what either gives; the person's records
+    /// for a client are those every grant for it names, whether or not
+    /// that grant gives anything today.
     pub fn from_grants(
         identities: &[ResourceId],
         grants: &[AccessGrant],
         birth_date: impl Fn(&ResourceId) -> Option<NaiveDate>,
         today: NaiveDate,
     ) -> PersonAccess {
+        let mine: Vec<&AccessGrant> = grants.iter().filter(|g| identities.contains(&g.representative)).collect();
         let mut clients: Vec<ClientAccess> = Vec::new();
-        for grant in grants.iter().filter(|g| identities.contains(&g.representative)) {
+        for grant in &mine {
             let Some(rights) = grant.rights_on(today, birth_date(&grant.client)) else { continue };
             match clients.iter_mut().find(|c| c.client == grant.client) {
                 Some(existing) => {
                     existing.rights.read = existing.rights.read.union(rights.read);
                     existing.rights.write = existing.rights.write.union(rights.write);
                 }
-                None => clients.push(ClientAccess {
-                    client: grant.client.clone(),
-                    identity: PersonRef::RelatedPerson(grant.representative.clone()),
-                    rights,
-                }),
+                None => clients.push(ClientAccess { client: grant.client.clone(), identities: Vec::new(), rights }),
             }
+        }
+        for client in &mut clients {
+            let mut records: Vec<PersonRef> = mine
+                .iter()
+                .filter(|g| g.client == client.client)
+                .map(|g| PersonRef::RelatedPerson(g.representative.clone()))
+                .collect();
+            records.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
+            records.dedup();
+            client.identities = records;
         }
         clients.sort_by(|a, b| a.client.as_str().cmp(b.client.as_str()));
         PersonAccess { clients }
@@ -210,12 +222,12 @@ pub fn decide(
         if readable.is_empty() {
             continue;
         }
-        let sees_every_message =
-            matches!(client.identity, PersonRef::RelatedPerson(_)) && client.rights.is_full_access();
+        let representative = client.identities.iter().any(|i| matches!(i, PersonRef::RelatedPerson(_)));
+        let sees_every_message = representative && client.rights.is_full_access();
         slices.push(PersonSlice {
             client: client.client.clone(),
             categories: readable.to_vec(),
-            message_participants: (!sees_every_message).then(|| vec![client.identity.key()]),
+            message_participants: (!sees_every_message).then(|| client.identities.iter().map(PersonRef::key).collect()),
         });
     }
     if slices.is_empty() && own_record.is_none() {

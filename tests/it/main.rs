@@ -2,7 +2,8 @@
 //! that touches a store runs on SQLite and on PostgreSQL.
 //!
 //! - `store`: the store conformance suite, on the `Store` trait directly.
-//! - `access`: clients and representatives through HTTP, each rule allowed and denied; revocation at once.
+//! - `access`: clients and representatives through HTTP, each rule allowed and denied; revocation at once;
+//!   random worlds (proptest, fixed seed and case count) against a brute-force oracle of the access model.
 //! - `cache`: caches never outlive a change made anywhere; shared snapshots.
 //! - `crash`: a gateway killed (SIGKILL) in the middle of an ingest; the delivery again completes it.
 //! - `crud`: read, vread, history, create, update, delete, errors, tenants.

@@ -192,6 +192,37 @@ fn two_grants_for_one_client_give_what_either_gives() {
     assert_eq!(access.clients[0].rights.read, CategorySet::of(&[C::Identity, C::Reports, C::Finance]));
 }
 
+#[test]
+fn a_message_to_any_of_the_persons_records_for_the_client_is_theirs() {
+    // One person listed twice for one client (same e-mail address): a grant
+    // that gives nothing today (r1) and one that gives messages (r2). A
+    // message sent or received as r1 is still the person's own.
+    let mut ended = grant("c1", "r1", &[C::Finance], &[]);
+    ended.last_day = NaiveDate::from_ymd_opt(2025, 5, 31);
+    let grants = [ended, grant("c1", "r2", &[C::Messages], &[]), grant("c1", "r9", &[C::Messages], &[])];
+    let access = PersonAccess::from_grants(&[id("r1"), id("r2")], &grants, |_| None, today());
+    let scopes = Scopes::parse("patient/*.rs").unwrap();
+    let v = visibility(decide(&representative("r1", "c1"), &access, &scopes, T::Communication, Interaction::Search));
+    assert_eq!(
+        v.slices[0].message_participants,
+        Some(vec![(T::RelatedPerson, id("r1")), (T::RelatedPerson, id("r2"))])
+    );
+    let message = |who: &str| {
+        let record = id("m1");
+        let client = id("c1");
+        Visibility::Person(v.clone()).admits(RecordFacts {
+            resource_type: T::Communication,
+            id: &record,
+            client: Some(&client),
+            category: C::Messages,
+            participants: &[(T::RelatedPerson, id(who))],
+        })
+    };
+    assert_eq!(message("r1"), Admission::Admitted);
+    assert_eq!(message("r2"), Admission::Admitted);
+    assert_eq!(message("r9"), Admission::Refused, "another person's message");
+}
+
 /// The whole product of principal x grant x scope x type x interaction,
 /// against a plain statement of the rules.
 #[test]
