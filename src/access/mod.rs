@@ -18,7 +18,9 @@ pub mod visibility;
 pub use category_set::CategorySet;
 pub use grant::{AccessGrant, Rights};
 pub use person::{PersonAccess, PersonPrincipal, PersonRef};
-pub use visibility::{Admission, PersonSlice, PersonVisibility, RecordFacts, Visibility, VisibleSlice};
+pub use visibility::{
+    Admission, MessageFacts, MessageRule, PersonSlice, PersonVisibility, RecordFacts, Visibility, VisibleSlice,
+};
 
 use std::sync::Arc;
 

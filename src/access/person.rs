@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 
 use super::category_set::CategorySet;
 use super::grant::{AccessGrant, Rights};
-use super::visibility::{PersonSlice, PersonVisibility, Visibility};
+use super::visibility::{MessageRule, PersonSlice, PersonVisibility, Visibility};
 use super::{Decision, DenyReason, Interaction};
 use crate::auth::scope::{ScopeContext, Scopes};
-use crate::fhir::{DataCategory, ResourceId, ResourceType};
+use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 
 /// A person's record: the client's Patient, or a RelatedPerson (one per
 /// client a representative represents).
@@ -222,12 +222,10 @@ pub fn decide(
         if readable.is_empty() {
             continue;
         }
-        let representative = client.identities.iter().any(|i| matches!(i, PersonRef::RelatedPerson(_)));
-        let sees_every_message = representative && client.rights.is_full_access();
         slices.push(PersonSlice {
             client: client.client.clone(),
             categories: readable.to_vec(),
-            message_participants: (!sees_every_message).then(|| client.identities.iter().map(PersonRef::key).collect()),
+            messages: message_rule(client),
         });
     }
     if slices.is_empty() && own_record.is_none() {
@@ -244,6 +242,23 @@ pub fn decide(
             _ => Vec::new(),
         },
     }))
+}
+
+/// Which of the client's messages the person sees (`access-model.md`):
+/// their own; as the client, every message whose vendor lets the client
+/// see all (Caress); as a representative with full access, every message
+/// whose vendor lets full access see all (Pluriform).
+fn message_rule(client: &ClientAccess) -> MessageRule {
+    let is_client = client.identities.iter().any(|i| matches!(i, PersonRef::Patient(_)));
+    let is_representative = client.identities.iter().any(|i| matches!(i, PersonRef::RelatedPerson(_)));
+    let mut every_message_of = Vec::new();
+    if is_client {
+        every_message_of.push(MessageAudience::ClientAndParticipants);
+    }
+    if is_representative && client.rights.is_full_access() {
+        every_message_of.push(MessageAudience::ParticipantsAndFullAccess);
+    }
+    MessageRule { participants: client.identities.iter().map(PersonRef::key).collect(), every_message_of }
 }
 
 /// Whether a Patient of `client` is served as the identity view only (id,

@@ -2,7 +2,7 @@
 //! store applies it inside its queries, so that totals, paging and
 //! includes count only what is visible.
 
-use crate::fhir::{DataCategory, ResourceId, ResourceType};
+use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 
 /// Which records a query may return.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,16 +40,56 @@ pub struct PersonVisibility {
     pub identity_only: Vec<ResourceId>,
 }
 
-/// One client's records in some categories; messages only where one of
-/// `participants` sends or receives them, unless `participants` is `None`.
+/// One client's records in some categories; of the messages, those
+/// `messages` admits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonSlice {
     pub client: ResourceId,
     pub categories: Vec<DataCategory>,
-    /// The person's identities (`RelatedPerson/x`, `Patient/y`) that a
-    /// message must name as sender or recipient; `None`: every message of
-    /// the client in this slice.
-    pub message_participants: Option<Vec<(ResourceType, ResourceId)>>,
+    pub messages: MessageRule,
+}
+
+/// Which of a client's messages a person sees, given the messages
+/// category: their own, and every message whose audience (the vendor's
+/// contract stored on it) includes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRule {
+    /// The person's records for the client (`RelatedPerson/x`,
+    /// `Patient/y`): a message naming one as sender or recipient is theirs.
+    pub participants: Vec<(ResourceType, ResourceId)>,
+    /// The audiences under which the person sees every message of the
+    /// client, also those they take no part in.
+    pub every_message_of: Vec<MessageAudience>,
+}
+
+impl MessageRule {
+    fn admits(&self, message: &MessageFacts) -> bool {
+        self.participants.iter().any(|p| message.participants.contains(p))
+            || message.audience.is_some_and(|a| self.every_message_of.contains(&a))
+    }
+}
+
+/// What the rule for messages looks at in a stored message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFacts {
+    /// `(type, id)` of the message's sender and recipients.
+    pub participants: Vec<(ResourceType, ResourceId)>,
+    pub audience: Option<MessageAudience>,
+}
+
+impl MessageFacts {
+    /// The facts of a stored Communication's JSON.
+    pub fn of(content: &str) -> MessageFacts {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else { return MessageFacts::default() };
+        let sender = value.get("sender").into_iter();
+        let recipients = value.get("recipient").and_then(|r| r.as_array()).into_iter().flatten();
+        let participants = sender
+            .chain(recipients)
+            .filter_map(|r| r.get("reference")?.as_str()?.split_once('/'))
+            .filter_map(|(t, id)| Some((t.parse().ok()?, ResourceId::parse(id).ok()?)))
+            .collect();
+        MessageFacts { participants, audience: MessageAudience::of(&value) }
+    }
 }
 
 /// What [`Visibility::admits`] needs to know of a stored record beyond its
@@ -60,8 +100,8 @@ pub struct RecordFacts<'a> {
     pub id: &'a ResourceId,
     pub client: Option<&'a ResourceId>,
     pub category: DataCategory,
-    /// `(type, id)` of the message's senders and recipients.
-    pub participants: &'a [(ResourceType, ResourceId)],
+    /// For a message: who takes part and its audience.
+    pub message: Option<&'a MessageFacts>,
 }
 
 /// The answer of [`Visibility::admits`] for a directory record: the store
@@ -91,13 +131,12 @@ impl Visibility {
                 let Some(client) = record.client else {
                     return if person.referenced_directory { Admission::IfReferenced } else { Admission::Refused };
                 };
+                let no_message = MessageFacts::default();
                 yes(person.slices.iter().any(|s| {
                     &s.client == client
                         && s.categories.contains(&record.category)
                         && (record.category != DataCategory::Messages
-                            || s.message_participants
-                                .as_ref()
-                                .is_none_or(|who| who.iter().any(|p| record.participants.contains(p))))
+                            || s.messages.admits(record.message.unwrap_or(&no_message)))
                 }))
             }
         }
@@ -148,18 +187,6 @@ impl Visibility {
     }
 }
 
-/// The senders and recipients a Communication names, as `(type, id)`.
-pub fn message_participants(content: &str) -> Vec<(ResourceType, ResourceId)> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(content) else { return Vec::new() };
-    let sender = value.get("sender").into_iter();
-    let recipients = value.get("recipient").and_then(|r| r.as_array()).into_iter().flatten();
-    sender
-        .chain(recipients)
-        .filter_map(|r| r.get("reference")?.as_str()?.split_once('/'))
-        .filter_map(|(t, id)| Some((t.parse().ok()?, ResourceId::parse(id).ok()?)))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,12 +219,14 @@ mod tests {
     }
 
     #[test]
-    fn message_participants_are_its_sender_and_recipients() {
+    fn a_message_names_its_sender_recipients_and_audience() {
         let message = serde_json::json!({"resourceType": "Communication",
+            "meta": {"tag": [{"system": MessageAudience::SYSTEM, "code": "client-and-participants"}]},
             "sender": {"reference": "RelatedPerson/r1"},
             "recipient": [{"reference": "Practitioner/p1"}, {"reference": "Patient/c1"}, {"display": "team"}]});
-        let who = message_participants(&message.to_string());
-        let ids: Vec<String> = who.iter().map(|(t, id)| format!("{t}/{id}")).collect();
+        let facts = MessageFacts::of(&message.to_string());
+        let ids: Vec<String> = facts.participants.iter().map(|(t, id)| format!("{t}/{id}")).collect();
         assert_eq!(ids, ["RelatedPerson/r1", "Practitioner/p1", "Patient/c1"]);
+        assert_eq!(facts.audience, Some(MessageAudience::ClientAndParticipants));
     }
 }

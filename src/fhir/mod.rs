@@ -7,6 +7,7 @@ pub mod capability;
 pub mod classify;
 pub mod datetime;
 pub mod index;
+pub mod message_audience;
 pub mod meta;
 pub mod model;
 pub mod outcome;
@@ -15,4 +16,5 @@ pub mod search_param;
 pub mod types;
 pub mod validate;
 
+pub use message_audience::MessageAudience;
 pub use types::{ChangeNumber, DataCategory, ResourceId, ResourceType, TenantCode, VersionId};

@@ -50,7 +50,8 @@ impl SearchParamDef {
         }
         let shared = SHARED_R4.iter().find(|(t, n, _)| (*t, *n) == (self.resource_type, self.name));
         let base = shared.map_or(self.resource_type.as_str(), |(_, _, base)| base);
-        format!("http://hl7.org/fhir/SearchParameter/{base}-{}", self.name)
+        // `_tag` is `Resource-tag`: ids drop the underscore of common parameters.
+        format!("http://hl7.org/fhir/SearchParameter/{base}-{}", self.name.trim_start_matches('_'))
     }
 }
 
@@ -61,6 +62,7 @@ const PROJECT_DEFINED: &[(ResourceType, &str)] = &[(ResourceType::Communication,
 /// prefix of its id (`clinical-patient`, `individual-gender`); every URL is
 /// checked against the official definitions by `tests/it/search_params.rs`.
 const SHARED_R4: &[(ResourceType, &str, &str)] = &[
+    (T::Communication, "_tag", "Resource"),
     (T::CarePlan, "identifier", "clinical"),
     (T::CareTeam, "identifier", "clinical"),
     (T::Consent, "identifier", "clinical"),
@@ -154,6 +156,7 @@ pub static SEARCH_PARAMS: &[SearchParamDef] = &[
     p(T::Communication, "received", Date, &["received"]),
     p(T::Communication, "sender", Reference, &["sender"]),
     p(T::Communication, "recipient", Reference, &["recipient"]),
+    p(T::Communication, "_tag", Token, &["meta.tag"]),
     p(T::Consent, "identifier", Token, &["identifier"]),
     patient(T::Consent, &["patient"]),
     p(T::Consent, "status", Token, &["status"]),

@@ -3,8 +3,8 @@
 //! count only what the requester may see.
 
 use super::statement::Sql;
-use crate::access::{PersonSlice, PersonVisibility, Visibility, VisibleSlice};
-use crate::fhir::DataCategory;
+use crate::access::{MessageRule, PersonSlice, PersonVisibility, Visibility, VisibleSlice};
+use crate::fhir::{DataCategory, MessageAudience};
 
 /// The reference parameters that name a message's participants.
 const PARTICIPANT_PARAMS: &str = "('sender', 'recipient')";
@@ -74,12 +74,9 @@ fn push_person_slices(sql: &mut Sql, slices: &[PersonSlice], row: &str) {
             sql.push(" OR ");
         }
         sql.push("(").push(row).push(".client_id = ").bind(slice.client.as_str()).push(" AND (");
-        let restricted =
-            slice.message_participants.as_ref().filter(|_| slice.categories.contains(&DataCategory::Messages));
-        let free: Vec<DataCategory> = match restricted {
-            Some(_) => slice.categories.iter().copied().filter(|&c| c != DataCategory::Messages).collect(),
-            None => slice.categories.clone(),
-        };
+        let sees_messages = slice.categories.contains(&DataCategory::Messages);
+        let free: Vec<DataCategory> =
+            slice.categories.iter().copied().filter(|&c| c != DataCategory::Messages).collect();
         if free.is_empty() {
             sql.push("1 = 0");
         } else {
@@ -87,21 +84,40 @@ fn push_person_slices(sql: &mut Sql, slices: &[PersonSlice], row: &str) {
             push_categories(sql, free.into_iter());
             sql.push(")");
         }
-        if let Some(participants) = restricted {
-            sql.push(" OR (").push(row).push(".category = ").bind(DataCategory::Messages.code());
-            sql.push(" AND EXISTS (SELECT 1 FROM search_reference m WHERE m.resource_pk = ").push(row).push(".pk");
-            sql.push(" AND m.param IN ").push(PARTICIPANT_PARAMS).push(" AND (");
-            if participants.is_empty() {
-                sql.push("1 = 0");
+        if sees_messages {
+            sql.push(" OR (").push(row).push(".category = ").bind(DataCategory::Messages.code()).push(" AND (");
+            push_message_rule(sql, &slice.messages, row);
+            sql.push("))");
+        }
+        sql.push("))");
+    }
+}
+
+/// The messages `rule` admits: those naming one of the person's records as
+/// sender or recipient, and those whose audience tag includes the person.
+fn push_message_rule(sql: &mut Sql, rule: &MessageRule, row: &str) {
+    sql.push("EXISTS (SELECT 1 FROM search_reference m WHERE m.resource_pk = ").push(row).push(".pk");
+    sql.push(" AND m.param IN ").push(PARTICIPANT_PARAMS).push(" AND (");
+    if rule.participants.is_empty() {
+        sql.push("1 = 0");
+    }
+    for (j, (resource_type, id)) in rule.participants.iter().enumerate() {
+        if j > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(m.target_type = ").bind(resource_type.as_str());
+        sql.push(" AND m.target_id = ").bind(id.as_str()).push(")");
+    }
+    sql.push("))");
+    if !rule.every_message_of.is_empty() {
+        sql.push(" OR EXISTS (SELECT 1 FROM search_token a WHERE a.resource_pk = ").push(row).push(".pk");
+        sql.push(" AND a.param = ").bind(MessageAudience::SEARCH_PARAM);
+        sql.push(" AND a.system = ").bind(MessageAudience::SYSTEM).push(" AND a.code IN (");
+        for (j, audience) in rule.every_message_of.iter().enumerate() {
+            if j > 0 {
+                sql.push(", ");
             }
-            for (j, (resource_type, id)) in participants.iter().enumerate() {
-                if j > 0 {
-                    sql.push(" OR ");
-                }
-                sql.push("(m.target_type = ").bind(resource_type.as_str());
-                sql.push(" AND m.target_id = ").bind(id.as_str()).push(")");
-            }
-            sql.push(")))");
+            sql.bind(audience.code());
         }
         sql.push("))");
     }

@@ -81,7 +81,10 @@ fn differences(row: &SearchParamDef, definitions: &HashMap<String, Value>) -> Ve
     let Some(definition) = definitions.get(&url) else { return vec![format!("no R4 definition {url}")] };
     let mut found = Vec::new();
     let type_name = row.resource_type.as_str();
-    if !definition["base"].as_array().unwrap().iter().any(|b| b == type_name) {
+    // `Resource-*` (`_tag`, `_profile`, …) is for every type, with paths from `Resource.`.
+    let base = definition["base"].as_array().unwrap();
+    let expression_base = if base.iter().any(|b| b == "Resource") { "Resource" } else { type_name };
+    if !base.iter().any(|b| b == type_name || b == "Resource") {
         found.push(format!("{url} is not for {type_name}"));
     }
     if definition["code"] != row.name {
@@ -90,7 +93,7 @@ fn differences(row: &SearchParamDef, definitions: &HashMap<String, Value>) -> Ve
     if definition["type"] != row.kind.as_str() {
         found.push(format!("the type is {}", definition["type"]));
     }
-    let prefix = format!("{type_name}.");
+    let prefix = format!("{expression_base}.");
     let parts: Vec<(String, Option<String>)> = unions(definition["expression"].as_str().unwrap_or_default())
         .into_iter()
         .filter(|(path, _)| path.starts_with(&prefix))

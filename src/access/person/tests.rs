@@ -1,9 +1,8 @@
 use chrono::NaiveDate;
-use serde_json::json;
 
 use super::*;
 use crate::access::grant::AccessGrant;
-use crate::access::visibility::{Admission, RecordFacts};
+use crate::access::visibility::{Admission, MessageFacts, RecordFacts};
 use DataCategory as C;
 use ResourceType as T;
 
@@ -47,7 +46,7 @@ fn admits(v: &PersonVisibility, t: ResourceType, record: &str, client: Option<&s
         id: &record,
         client: client.as_ref(),
         category,
-        participants: &[],
+        message: None,
     })
 }
 
@@ -64,16 +63,45 @@ fn persons_never_write_yet() {
     }
 }
 
+/// Whether `v` admits a message of client c1 between `who`, under `audience`.
+fn admits_message(
+    v: &PersonVisibility,
+    who: &[(ResourceType, ResourceId)],
+    audience: Option<MessageAudience>,
+) -> Admission {
+    let record = id("m1");
+    let client = id("c1");
+    let message = MessageFacts { participants: who.to_vec(), audience };
+    Visibility::Person(v.clone()).admits(RecordFacts {
+        resource_type: T::Communication,
+        id: &record,
+        client: Some(&client),
+        category: C::Messages,
+        message: Some(&message),
+    })
+}
+
+const PLURIFORM: Option<MessageAudience> = Some(MessageAudience::ParticipantsAndFullAccess);
+const CARESS: Option<MessageAudience> = Some(MessageAudience::ClientAndParticipants);
+
 #[test]
-fn the_client_sees_the_whole_record_but_messages_only_as_a_participant() {
+fn the_client_sees_the_whole_record_and_the_messages_its_vendor_shows_a_client() {
     let access = PersonAccess::own(&id("c1"));
     let scopes = Scopes::parse("patient/*.rs").unwrap();
     let client = PersonPrincipal { user: PersonRef::Patient(id("c1")), patient: id("c1") };
     let v = visibility(decide(&client, &access, &scopes, T::Communication, Interaction::Search));
     assert_eq!(v.slices.len(), 1);
     assert_eq!(v.slices[0].categories, vec![C::Reports, C::Messages]);
-    assert_eq!(v.slices[0].message_participants, Some(vec![(T::Patient, id("c1"))]));
+    assert_eq!(v.slices[0].messages.participants, vec![(T::Patient, id("c1"))]);
     assert!(!identity_only(&access, &id("c1")));
+    let own = [(T::Patient, id("c1"))];
+    let others = [(T::RelatedPerson, id("r1")), (T::Practitioner, id("p1"))];
+    for audience in [PLURIFORM, CARESS, None] {
+        assert_eq!(admits_message(&v, &own, audience), Admission::Admitted, "{audience:?}");
+    }
+    assert_eq!(admits_message(&v, &others, CARESS), Admission::Admitted, "Caress: the client sees every message");
+    assert_eq!(admits_message(&v, &others, PLURIFORM), Admission::Refused, "Pluriform: only as a participant");
+    assert_eq!(admits_message(&v, &others, None), Admission::Refused, "no contract: participants only");
 }
 
 #[test]
@@ -121,35 +149,32 @@ fn scopes_narrow_the_grant_patient_scopes_to_the_client_in_context() {
 }
 
 #[test]
-fn full_access_shows_every_message_else_only_ones_own() {
+fn full_access_shows_every_pluriform_message_else_only_ones_own() {
     let scopes = Scopes::parse("patient/*.rs").unwrap();
     let person = representative("r1", "c1");
     let limited = PersonAccess::from_grants(&[id("r1")], &[grant("c1", "r1", &[C::Messages], &[])], |_| None, today());
-    let v = visibility(decide(&person, &limited, &scopes, T::Communication, Interaction::Search));
-    assert_eq!(v.slices[0].message_participants, Some(vec![(T::RelatedPerson, id("r1"))]));
+    let limited = visibility(decide(&person, &limited, &scopes, T::Communication, Interaction::Search));
+    assert_eq!(limited.slices[0].messages.participants, vec![(T::RelatedPerson, id("r1"))]);
+    assert!(limited.slices[0].messages.every_message_of.is_empty());
     let full = PersonAccess::from_grants(
         &[id("r1")],
         &[grant("c1", "r1", &[C::Messages, C::AccessLog], &[])],
         |_| None,
         today(),
     );
-    let v = visibility(decide(&person, &full, &scopes, T::Communication, Interaction::Search));
-    assert_eq!(v.slices[0].message_participants, None);
-    let message = |who: &[(ResourceType, ResourceId)], v: &PersonVisibility| {
-        let record = id("m1");
-        let client = id("c1");
-        Visibility::Person(v.clone()).admits(RecordFacts {
-            resource_type: T::Communication,
-            id: &record,
-            client: Some(&client),
-            category: C::Messages,
-            participants: who,
-        })
-    };
-    let limited_v = visibility(decide(&person, &limited, &scopes, T::Communication, Interaction::Search));
-    assert_eq!(message(&[(T::RelatedPerson, id("r1"))], &limited_v), Admission::Admitted);
-    assert_eq!(message(&[(T::RelatedPerson, id("r9"))], &limited_v), Admission::Refused);
-    assert_eq!(message(&[], &limited_v), Admission::Refused);
+    let full = visibility(decide(&person, &full, &scopes, T::Communication, Interaction::Search));
+    assert_eq!(full.slices[0].messages.every_message_of, vec![MessageAudience::ParticipantsAndFullAccess]);
+    let own = [(T::RelatedPerson, id("r1"))];
+    let others = [(T::RelatedPerson, id("r9")), (T::Patient, id("c1"))];
+    for audience in [PLURIFORM, CARESS, None] {
+        assert_eq!(admits_message(&limited, &own, audience), Admission::Admitted);
+        assert_eq!(admits_message(&full, &own, audience), Admission::Admitted);
+        assert_eq!(admits_message(&limited, &others, audience), Admission::Refused);
+        assert_eq!(admits_message(&limited, &[], audience), Admission::Refused);
+    }
+    assert_eq!(admits_message(&full, &others, PLURIFORM), Admission::Admitted, "Pluriform: full access sees all");
+    assert_eq!(admits_message(&full, &others, CARESS), Admission::Refused, "Caress: full access adds nothing");
+    assert_eq!(admits_message(&full, &others, None), Admission::Refused, "no contract: participants only");
 }
 
 #[test]
@@ -203,21 +228,8 @@ fn a_message_to_any_of_the_persons_records_for_the_client_is_theirs() {
     let access = PersonAccess::from_grants(&[id("r1"), id("r2")], &grants, |_| None, today());
     let scopes = Scopes::parse("patient/*.rs").unwrap();
     let v = visibility(decide(&representative("r1", "c1"), &access, &scopes, T::Communication, Interaction::Search));
-    assert_eq!(
-        v.slices[0].message_participants,
-        Some(vec![(T::RelatedPerson, id("r1")), (T::RelatedPerson, id("r2"))])
-    );
-    let message = |who: &str| {
-        let record = id("m1");
-        let client = id("c1");
-        Visibility::Person(v.clone()).admits(RecordFacts {
-            resource_type: T::Communication,
-            id: &record,
-            client: Some(&client),
-            category: C::Messages,
-            participants: &[(T::RelatedPerson, id(who))],
-        })
-    };
+    assert_eq!(v.slices[0].messages.participants, vec![(T::RelatedPerson, id("r1")), (T::RelatedPerson, id("r2"))]);
+    let message = |who: &str| admits_message(&v, &[(T::RelatedPerson, id(who))], PLURIFORM);
     assert_eq!(message("r1"), Admission::Admitted);
     assert_eq!(message("r2"), Admission::Admitted);
     assert_eq!(message("r9"), Admission::Refused, "another person's message");
@@ -294,6 +306,12 @@ fn every_combination_follows_the_rules() {
                                         if slice.client.as_str() == "c1" { c1_rights } else { CategorySet::all() };
                                     let scoped = if slice.client.as_str() == "c1" { scope_c1 } else { scope_c2 };
                                     assert!(scoped, "slice outside the scopes: {scope_text} {t}");
+                                    let full = rights.contains(C::AccessLog);
+                                    assert_eq!(
+                                        slice.messages.every_message_of,
+                                        if full { vec![MessageAudience::ParticipantsAndFullAccess] } else { vec![] },
+                                        "a representative sees every Pluriform message with full access only"
+                                    );
                                     for category in &slice.categories {
                                         assert!(rights.contains(*category), "{category:?} not granted: {ci} {t}");
                                         if !is_directory(t) {
@@ -311,5 +329,5 @@ fn every_combination_follows_the_rules() {
         }
     }
     assert!(cases > 3000, "{cases}");
-    let _ = json!(cases);
+    println!("every_combination_follows_the_rules: {cases} cases checked");
 }

@@ -22,7 +22,9 @@ use crate::fhir::types::ResourceType;
 ///
 /// 1: the extraction before migration 0003 (no `:text`, no `:exact`).
 /// 2: token texts and strings as written (migration 0003).
-pub const INDEX_VERSION: i64 = 3;
+/// 3: the search parameters the access rules need (issue 14).
+/// 4: `Communication?_tag` (the message audience of the vendor contract).
+pub const INDEX_VERSION: i64 = 4;
 
 /// The extraction of this build: its version and its fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +128,7 @@ mod tests {
         // keeps an older gateway from rebuilding a newer one's index.
         assert_eq!(
             (fingerprint().version, fingerprint().hash.as_str()),
-            (3, "71bd2f8a7177a0dcc8640bfb9079cd6516ec67ff850198bcb1f2c8104e30b7b9"),
+            (4, "3f780fdb85ef59fc5cb6e8b4f0c2dcc22aa8b6042dbad8a2eee25ad7aca48706"),
             "the search index extraction changed: raise INDEX_VERSION and update this test"
         );
     }

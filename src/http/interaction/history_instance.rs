@@ -5,8 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{permit, resource_id, resource_type, served, visible};
-use crate::access::visibility::message_participants;
-use crate::access::{Admission, Interaction, RecordFacts, RequestContext, Visibility};
+use crate::access::{Admission, Interaction, MessageFacts, RecordFacts, RequestContext, Visibility};
 use crate::fhir::DataCategory;
 use crate::http::AppState;
 use crate::http::bundle::{Bundle, Entry};
@@ -75,16 +74,13 @@ const PERSON_HISTORY_LIMIT: u32 = 1000;
 /// never shown to a person.
 fn version_visible(version: &StoredResource, visibility: &Visibility) -> bool {
     let Some(content) = &version.content else { return false };
-    let participants = match version.category {
-        DataCategory::Messages => message_participants(content),
-        _ => Vec::new(),
-    };
+    let message = (version.category == DataCategory::Messages).then(|| MessageFacts::of(content));
     let facts = RecordFacts {
         resource_type: version.resource_type,
         id: &version.id,
         client: version.client.as_ref(),
         category: version.category,
-        participants: &participants,
+        message: message.as_ref(),
     };
     // A directory entry: the current version was found referenced above.
     visibility.admits(facts) != Admission::Refused

@@ -14,7 +14,7 @@ pub mod vread;
 
 use axum::http::HeaderMap;
 
-use crate::access::{self, Admission, Decision, Interaction, RecordFacts, RequestContext, Visibility};
+use crate::access::{self, Admission, Decision, Interaction, MessageFacts, RecordFacts, RequestContext, Visibility};
 use crate::fhir::{DataCategory, ResourceId, ResourceType, VersionId};
 use crate::store::{Store, StoredResource};
 
@@ -58,16 +58,16 @@ pub async fn visible(
         // A person learns nothing of deletions: gone is the same as unknown.
         return Err(hidden());
     }
-    let participants = match (&stored.content, stored.category) {
-        (Some(content), DataCategory::Messages) => access::visibility::message_participants(content),
-        _ => Vec::new(),
+    let message = match (&stored.content, stored.category) {
+        (Some(content), DataCategory::Messages) => Some(MessageFacts::of(content)),
+        _ => None,
     };
     let facts = RecordFacts {
         resource_type: stored.resource_type,
         id: &stored.id,
         client: stored.client.as_ref(),
         category: stored.category,
-        participants: &participants,
+        message: message.as_ref(),
     };
     let admitted = match visibility.admits(facts) {
         Admission::Admitted => true,

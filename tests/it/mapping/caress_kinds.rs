@@ -225,6 +225,11 @@ fn aantekening_vragenlijst_and_bericht_name_their_author_sender_and_recipient() 
     assert_eq!(message["recipient"], json!([{"reference": "urn:zorgpoort:source:contactpersoon|medewerker:CP-9"}]));
     assert_eq!(message["category"][0]["coding"][0]["code"], "message");
     assert_eq!(message["payload"], json!([{"contentString": "Hallo & tot morgen"}]));
+    // Caress shows every message in the client's file to the client (caress.md).
+    assert_eq!(
+        message["meta"]["tag"],
+        json!([{"system": "https://zorgpoort.nl/fhir/CodeSystem/message-audience", "code": "client-and-participants"}])
+    );
 }
 
 #[test]

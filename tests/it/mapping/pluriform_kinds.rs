@@ -236,7 +236,10 @@ fn a_message_between_the_client_side_and_the_care_team() {
     let outcome = map_pluriform("bericht", record);
     assert_eq!(
         written(mapped(&outcome)),
-        json!({"resourceType": "Communication", "identifier": identifier("bericht", "B-9002"),
+        json!({"resourceType": "Communication",
+               "meta": {"tag": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/message-audience",
+                                 "code": "participants-and-full-access"}]},
+               "identifier": identifier("bericht", "B-9002"),
                "inResponseTo": [{"reference": "urn:zorgpoort:source:bericht:B-9001"}], "status": "completed",
                "category": [{"coding": [{"system": "https://zorgpoort.nl/fhir/CodeSystem/communication-category",
                                          "code": "message", "display": "Bericht"}]}],
