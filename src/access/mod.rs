@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::scope::{Permission, ScopeContext, Scopes};
+use crate::auth::scope::{Permission, Reach, ScopeContext, Scopes};
 use crate::fhir::{ChangeNumber, ResourceType, TenantCode};
 
 /// Who is asking.
@@ -140,10 +140,10 @@ impl std::fmt::Display for DenyReason {
 pub fn decide(context: &RequestContext, resource_type: ResourceType, interaction: Interaction) -> Decision {
     match &context.principal {
         Principal::System { .. } => {
-            if context.scopes.allows(ScopeContext::System, resource_type, interaction.permission()) {
-                Decision::Permit(Visibility::Everything)
-            } else {
-                Decision::Deny(DenyReason::ScopeMissing { resource_type, interaction })
+            match context.scopes.reach(ScopeContext::System, resource_type, interaction.permission()) {
+                Reach::Whole => Decision::Permit(Visibility::Everything),
+                Reach::Refined(refinements) => Decision::Permit(Visibility::Refined(refinements)),
+                Reach::Nothing => Decision::Deny(DenyReason::ScopeMissing { resource_type, interaction }),
             }
         }
         Principal::Person { person, access } => {
@@ -192,5 +192,22 @@ mod tests {
         check("system/Patient.cruds", T::Patient, Update, true);
         check("system/Patient.cruds", T::Observation, Read, false);
         check("patient/*.rs", T::Observation, Read, false);
+    }
+
+    #[test]
+    fn a_refined_system_scope_sees_the_matching_records_only() {
+        let refined = decide(
+            &context("system/Observation.rs?category=vital-signs"),
+            ResourceType::Observation,
+            Interaction::Search,
+        );
+        let vital = crate::auth::scope::Refinement { param: "category", system: None, code: "vital-signs".into() };
+        assert_eq!(refined, Decision::Permit(Visibility::Refined(vec![vital])));
+        let whole = decide(
+            &context("system/Observation.rs?category=vital-signs system/*.rs"),
+            ResourceType::Observation,
+            Interaction::Search,
+        );
+        assert_eq!(whole, Decision::Permit(Visibility::Everything));
     }
 }

@@ -9,7 +9,7 @@ use super::category_set::CategorySet;
 use super::grant::{AccessGrant, Rights};
 use super::visibility::{MessageRule, PersonSlice, PersonVisibility, Visibility};
 use super::{Decision, DenyReason, Interaction};
-use crate::auth::scope::{ScopeContext, Scopes};
+use crate::auth::scope::{Reach, ScopeContext, Scopes};
 use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 
 /// A person's record: the client's Patient, or a RelatedPerson (one per
@@ -197,10 +197,12 @@ pub fn decide(
         return Decision::Deny(DenyReason::PersonWrite);
     }
     let permission = interaction.permission();
-    let scope_allows = |client: &ResourceId, t: ResourceType| {
-        scopes.allows(ScopeContext::User, t, permission)
-            || (client == &principal.patient && scopes.allows(ScopeContext::Patient, t, permission))
+    // `user/` scopes reach every client, `patient/` ones the client in context.
+    let reach = |client: &ResourceId, t: ResourceType| {
+        let user = scopes.reach(ScopeContext::User, t, permission);
+        if client == &principal.patient { user.union(scopes.reach(ScopeContext::Patient, t, permission)) } else { user }
     };
+    let scope_allows = |client: &ResourceId, t: ResourceType| reach(client, t) != Reach::Nothing;
     let own_record = (principal.user.resource_type() == resource_type).then(|| principal.user.key());
     let directory = is_directory(resource_type);
     let mut slices = Vec::new();
@@ -226,6 +228,8 @@ pub fn decide(
             client: client.client.clone(),
             categories: readable.to_vec(),
             messages: message_rule(client),
+            // A directory entry is reached through what refers to it.
+            refined: if directory { None } else { reach(&client.client, resource_type).refinements() },
         });
     }
     if slices.is_empty() && own_record.is_none() {

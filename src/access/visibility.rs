@@ -2,6 +2,7 @@
 //! store applies it inside its queries, so that totals, paging and
 //! includes count only what is visible.
 
+use crate::auth::scope::Refinement;
 use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 
 /// Which records a query may return.
@@ -9,6 +10,9 @@ use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 pub enum Visibility {
     /// Care-side readers (system tokens): every record of the tenant.
     Everything,
+    /// Care-side readers whose scopes are refined (`?category=…`): the
+    /// tenant's records that match one of these.
+    Refined(Vec<Refinement>),
     /// Only records in one of these slices.
     Only(Vec<VisibleSlice>),
     /// What a client or representative may see (`access::person`).
@@ -47,6 +51,9 @@ pub struct PersonSlice {
     pub client: ResourceId,
     pub categories: Vec<DataCategory>,
     pub messages: MessageRule,
+    /// The token's scopes for this client reach only the records matching
+    /// one of these (SMART v2 refinements); `None`: every record.
+    pub refined: Option<Vec<Refinement>>,
 }
 
 /// Which of a client's messages a person sees, given the messages
@@ -102,6 +109,22 @@ pub struct RecordFacts<'a> {
     pub category: DataCategory,
     /// For a message: who takes part and its audience.
     pub message: Option<&'a MessageFacts>,
+    /// The stored JSON, for scope refinements (`None`: matches none).
+    pub content: Option<&'a str>,
+}
+
+impl RecordFacts<'_> {
+    /// Whether the record matches one of `refinements`: a token of the
+    /// refinement's parameter, as the search index extracts it.
+    fn matches(&self, refinements: &[Refinement]) -> bool {
+        let Some(value) = self.content.and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok()) else {
+            return false;
+        };
+        let index = crate::fhir::index::extract(self.resource_type, &value);
+        refinements
+            .iter()
+            .any(|r| r.matches(index.tokens.iter().map(|t| (t.param, t.system.as_str(), t.code.as_str()))))
+    }
 }
 
 /// The answer of [`Visibility::admits`] for a directory record: the store
@@ -121,6 +144,7 @@ impl Visibility {
         let yes = |b: bool| if b { Admission::Admitted } else { Admission::Refused };
         match self {
             Visibility::Everything => Admission::Admitted,
+            Visibility::Refined(refinements) => yes(record.matches(refinements)),
             Visibility::Only(slices) => yes(slices
                 .iter()
                 .any(|s| s.client.as_ref() == record.client && s.categories.contains(&record.category))),
@@ -137,6 +161,7 @@ impl Visibility {
                         && s.categories.contains(&record.category)
                         && (record.category != DataCategory::Messages
                             || s.messages.admits(record.message.unwrap_or(&no_message)))
+                        && s.refined.as_ref().is_none_or(|r| record.matches(r))
                 }))
             }
         }
@@ -167,7 +192,7 @@ impl Visibility {
                 super::patient_view::identity_view(&content)
             }
             Visibility::Person(_) => Some(content),
-            Visibility::Everything | Visibility::Only(_) => {
+            Visibility::Everything | Visibility::Refined(_) | Visibility::Only(_) => {
                 Some(super::private::care_side_view(resource_type, content))
             }
         }
@@ -181,6 +206,7 @@ impl Visibility {
     pub fn is_nothing(&self) -> bool {
         match self {
             Visibility::Everything => false,
+            Visibility::Refined(refinements) => refinements.is_empty(),
             Visibility::Only(slices) => slices.iter().all(|s| s.categories.is_empty()),
             Visibility::Person(p) => p.own_record.is_none() && p.slices.iter().all(|s| s.categories.is_empty()),
         }

@@ -4,6 +4,7 @@
 
 use super::statement::Sql;
 use crate::access::{MessageRule, PersonSlice, PersonVisibility, Visibility, VisibleSlice};
+use crate::auth::scope::Refinement;
 use crate::fhir::{DataCategory, MessageAudience};
 
 /// The reference parameters that name a message's participants.
@@ -13,6 +14,11 @@ const PARTICIPANT_PARAMS: &str = "('sender', 'recipient')";
 pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility, row: &str) {
     match visibility {
         Visibility::Everything => {}
+        Visibility::Refined(refinements) => {
+            sql.push(" AND (");
+            push_refinements(sql, refinements, row);
+            sql.push(")");
+        }
         Visibility::Only(slices) => {
             sql.push(" AND (");
             push_slices(sql, slices, row);
@@ -73,7 +79,13 @@ fn push_person_slices(sql: &mut Sql, slices: &[PersonSlice], row: &str) {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push("(").push(row).push(".client_id = ").bind(slice.client.as_str()).push(" AND (");
+        sql.push("(").push(row).push(".client_id = ").bind(slice.client.as_str());
+        if let Some(refinements) = &slice.refined {
+            sql.push(" AND (");
+            push_refinements(sql, refinements, row);
+            sql.push(")");
+        }
+        sql.push(" AND (");
         let sees_messages = slice.categories.contains(&DataCategory::Messages);
         let free: Vec<DataCategory> =
             slice.categories.iter().copied().filter(|&c| c != DataCategory::Messages).collect();
@@ -121,6 +133,27 @@ fn push_message_rule(sql: &mut Sql, rule: &MessageRule, row: &str) {
         }
         sql.push("))");
     }
+}
+
+/// The records with a token matching one of `refinements` (SMART v2
+/// scope refinements: `category` or `code`, with or without a system).
+fn push_refinements(sql: &mut Sql, refinements: &[Refinement], row: &str) {
+    if refinements.is_empty() {
+        sql.push("1 = 0");
+        return;
+    }
+    sql.push("EXISTS (SELECT 1 FROM search_token f WHERE f.resource_pk = ").push(row).push(".pk AND (");
+    for (i, refinement) in refinements.iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(f.param = ").bind(refinement.param).push(" AND f.code = ").bind(refinement.code.as_str());
+        if let Some(system) = &refinement.system {
+            sql.push(" AND f.system = ").bind(system.as_str());
+        }
+        sql.push(")");
+    }
+    sql.push("))");
 }
 
 fn push_categories(sql: &mut Sql, categories: impl Iterator<Item = DataCategory>) {

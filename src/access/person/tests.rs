@@ -3,6 +3,7 @@ use chrono::NaiveDate;
 use super::*;
 use crate::access::grant::AccessGrant;
 use crate::access::visibility::{Admission, MessageFacts, RecordFacts};
+use crate::auth::scope::Refinement;
 use DataCategory as C;
 use ResourceType as T;
 
@@ -47,6 +48,7 @@ fn admits(v: &PersonVisibility, t: ResourceType, record: &str, client: Option<&s
         client: client.as_ref(),
         category,
         message: None,
+        content: None,
     })
 }
 
@@ -78,6 +80,7 @@ fn admits_message(
         client: Some(&client),
         category: C::Messages,
         message: Some(&message),
+        content: None,
     })
 }
 
@@ -146,6 +149,60 @@ fn scopes_narrow_the_grant_patient_scopes_to_the_client_in_context() {
     let read_only = Scopes::parse("patient/Observation.r").unwrap();
     assert!(matches!(decide(&person, &access, &read_only, T::Observation, Interaction::Search), Decision::Deny(_)));
     assert!(matches!(decide(&person, &access, &read_only, T::Observation, Interaction::Read), Decision::Permit(_)));
+}
+
+#[test]
+fn a_refined_scope_reaches_the_matching_records_of_its_client_only() {
+    let every = DataCategory::ALL;
+    let grants = [grant("c1", "r1", &every, &[]), grant("c2", "r2", &every, &[])];
+    let access = PersonAccess::from_grants(&[id("r1"), id("r2")], &grants, |_| None, today());
+    let person = representative("r1", "c1");
+    let vital = Refinement { param: "category", system: None, code: "vital-signs".into() };
+    let refined_of = |scope: &str, t: ResourceType| -> Vec<(String, Option<Vec<Refinement>>)> {
+        let v = visibility(decide(&person, &access, &Scopes::parse(scope).unwrap(), t, Interaction::Search));
+        v.slices.into_iter().map(|s| (s.client.as_str().to_owned(), s.refined)).collect()
+    };
+    // patient/: the client in context, refined; user/ whole for every client.
+    assert_eq!(
+        refined_of("patient/Observation.rs?category=vital-signs", T::Observation),
+        [("c1".to_owned(), Some(vec![vital.clone()]))]
+    );
+    assert_eq!(
+        refined_of("patient/Observation.rs?category=vital-signs user/Observation.rs", T::Observation),
+        [("c1".to_owned(), None), ("c2".to_owned(), None)]
+    );
+    assert_eq!(
+        refined_of("user/Observation.rs?category=vital-signs patient/Observation.rs", T::Observation),
+        [("c1".to_owned(), None), ("c2".to_owned(), Some(vec![vital.clone()]))]
+    );
+    // A directory entry is reached through what refers to it, unrefined.
+    assert_eq!(refined_of("patient/*.rs patient/Observation.rs?category=vital-signs", T::Practitioner)[0].1, None);
+    // The refinement is applied to single records too.
+    let v = visibility(decide(
+        &person,
+        &access,
+        &Scopes::parse("patient/Observation.rs?category=vital-signs").unwrap(),
+        T::Observation,
+        Interaction::Read,
+    ));
+    let (record, client) = (id("o1"), id("c1"));
+    let observation = |category: &str| {
+        serde_json::json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": category}]}]})
+        .to_string()
+    };
+    for (category, expected) in [("vital-signs", Admission::Admitted), ("laboratory", Admission::Refused)] {
+        let content = observation(category);
+        let facts = RecordFacts {
+            resource_type: T::Observation,
+            id: &record,
+            client: Some(&client),
+            category: C::Measurements,
+            message: None,
+            content: Some(&content),
+        };
+        assert_eq!(Visibility::Person(v.clone()).admits(facts), expected, "{category}");
+    }
 }
 
 #[test]

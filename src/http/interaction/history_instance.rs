@@ -81,6 +81,7 @@ fn version_visible(version: &StoredResource, visibility: &Visibility) -> bool {
         client: version.client.as_ref(),
         category: version.category,
         message: message.as_ref(),
+        content: Some(content),
     };
     // A directory entry: the current version was found referenced above.
     visibility.admits(facts) != Admission::Refused

@@ -68,6 +68,7 @@ pub async fn visible(
         client: stored.client.as_ref(),
         category: stored.category,
         message: message.as_ref(),
+        content: stored.content.as_deref(),
     };
     let admitted = match visibility.admits(facts) {
         Admission::Admitted => true,

@@ -22,6 +22,7 @@ on_both_databases!(
     an_app_with_narrower_scopes_sees_less_than_its_user,
     a_search_snapshot_belongs_to_who_made_it,
     a_person_token_finds_nothing_through_another_tenant,
+    a_refined_scope_reaches_only_the_matching_records,
 );
 
 async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
@@ -268,4 +269,52 @@ async fn a_person_token_finds_nothing_through_another_tenant(db: Db) {
     }
     // The same requests on the token's own tenant do reach the record.
     assert_eq!(world.get(&token, &format!("Patient/{client}/_history/1")).await.0, 200);
+}
+
+async fn a_refined_scope_reaches_only_the_matching_records(db: Db) {
+    const CATEGORY: &str = "https://zorgpoort.nl/fhir/CodeSystem/communication-category";
+    let world = World::new(db).await;
+    let report = world.id("Communication", "rapportage", &format!("RR-{CLIENT}-1")).await;
+    let message = world.id("Communication", "bericht", &format!("B-{CLIENT}-3")).await;
+    // The mentor has full access: every report and message of the client.
+    let whole = world.representative_token(MENTOR, CLIENT, "patient/Communication.rs").await;
+    assert_eq!(world.search(&whole, "Communication").await.1, 5);
+    let reports = world
+        .representative_token(MENTOR, CLIENT, &format!("patient/Communication.rs?category={CATEGORY}|report"))
+        .await;
+    let (status, total, ids) = world.search(&reports, "Communication").await;
+    let second = world.id("Communication", "rapportage", &format!("RR-{CLIENT}-2")).await;
+    assert_eq!((status, total), (200, 2));
+    assert_eq!(ids.iter().collect::<std::collections::BTreeSet<_>>(), [&report, &second].into_iter().collect());
+    assert_eq!(world.get(&reports, &format!("Communication/{report}")).await.0, 200);
+    assert_eq!(world.get(&reports, &format!("Communication/{report}/_history/1")).await.0, 200);
+    assert_eq!(world.get(&reports, &format!("Communication/{message}")).await.0, 404);
+    assert_eq!(world.get(&reports, &format!("Communication/{message}/_history/1")).await.0, 404);
+    let (status, history) = world.get(&reports, &format!("Communication/{message}/_history")).await;
+    assert!(status == 404 || history["total"] == 0, "{status} {history}");
+    // Without a system, the code alone; a revinclude is refined as well.
+    let by_code = world
+        .representative_token(MENTOR, CLIENT, "patient/Communication.rs?category=message patient/Patient.rs")
+        .await;
+    let (status, bundle) = world.get(&by_code, "Patient?_revinclude=Communication:subject").await;
+    assert_eq!(status, 200, "{bundle}");
+    let included: Vec<String> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["search"]["mode"] == "include")
+        .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(included.len(), 3, "the three messages, no report: {bundle}");
+    assert!(included.contains(&message) && !included.contains(&report));
+    // A system token's refined scope is applied too.
+    let system = world
+        .server
+        .token(crate::common::TENANT, &format!("system/Communication.rs?category={CATEGORY}|message"))
+        .await;
+    assert_eq!(world.search(&system, "Communication").await.1, 3);
+    assert_eq!(world.get(&system, &format!("Communication/{report}")).await.0, 404);
+    // A refinement not applied here leaves the scope out: nothing, not more.
+    let unknown = world.representative_token(MENTOR, CLIENT, "patient/Communication.rs?status=completed").await;
+    assert_eq!(world.get(&unknown, "Communication").await.0, 403);
 }
