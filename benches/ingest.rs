@@ -174,7 +174,8 @@ async fn provenance_count(store: &Arc<dyn zorgpoort::store::Store>, tenant: &Ten
         zorgpoort::search::Handling::Lenient,
         zorgpoort::search::SearchLimits::default(),
     )?;
-    let page = store.search(tenant, &request, &zorgpoort::access::Visibility::Everything).await?;
+    let page =
+        store.search(tenant, &request, &zorgpoort::access::internal(zorgpoort::access::InternalWork::Operator)).await?;
     Ok(page.total)
 }
 

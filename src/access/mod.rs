@@ -19,7 +19,7 @@ pub use category_set::CategorySet;
 pub use grant::{AccessGrant, Rights};
 pub use person::{PersonAccess, PersonPrincipal, PersonRef};
 pub use visibility::{
-    Admission, MessageFacts, MessageRule, PersonSlice, PersonVisibility, RecordFacts, Visibility, VisibleSlice,
+    Admission, MessageFacts, MessageRule, PersonSlice, PersonVisibility, RecordFacts, Visibility, VisibleRecords,
 };
 
 use std::sync::Arc;
@@ -136,13 +136,35 @@ impl std::fmt::Display for DenyReason {
     }
 }
 
+/// Work done without a token, which still needs a decision to touch
+/// stored records: each kind is named, so that it can be told apart (and,
+/// with the access log, audited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InternalWork {
+    /// Loading the grants and identities that decide persons' requests.
+    LoadingGrants,
+    /// The store's own upkeep: index rebuilds, records a write relates.
+    StoreUpkeep,
+    /// A system write answering with what it wrote (the writer sees all).
+    WriteResult,
+    /// Operators' tools, benchmarks and tests reading the store directly.
+    Operator,
+}
+
+/// The explicit decision for work without a token: every record of the
+/// tenant, care-side view.
+pub fn internal(work: InternalWork) -> Visibility {
+    tracing::trace!(?work, "internal access");
+    Visibility::of(VisibleRecords::Everything)
+}
+
 /// Decides whether `context` may perform `interaction` on `resource_type`.
 pub fn decide(context: &RequestContext, resource_type: ResourceType, interaction: Interaction) -> Decision {
     match &context.principal {
         Principal::System { .. } => {
             match context.scopes.reach(ScopeContext::System, resource_type, interaction.permission()) {
-                Reach::Whole => Decision::Permit(Visibility::Everything),
-                Reach::Refined(refinements) => Decision::Permit(Visibility::Refined(refinements)),
+                Reach::Whole => Decision::Permit(Visibility::of(VisibleRecords::Everything)),
+                Reach::Refined(refinements) => Decision::Permit(Visibility::of(VisibleRecords::Refined(refinements))),
                 Reach::Nothing => Decision::Deny(DenyReason::ScopeMissing { resource_type, interaction }),
             }
         }
@@ -172,7 +194,7 @@ mod tests {
     fn check(scope: &str, t: ResourceType, interaction: Interaction, permitted: bool) {
         let decision = decide(&context(scope), t, interaction);
         let expected = if permitted {
-            Decision::Permit(Visibility::Everything)
+            Decision::Permit(Visibility::of(VisibleRecords::Everything))
         } else {
             Decision::Deny(DenyReason::ScopeMissing { resource_type: t, interaction })
         };
@@ -202,12 +224,12 @@ mod tests {
             Interaction::Search,
         );
         let vital = crate::auth::scope::Refinement { param: "category", system: None, code: "vital-signs".into() };
-        assert_eq!(refined, Decision::Permit(Visibility::Refined(vec![vital])));
+        assert_eq!(refined, Decision::Permit(Visibility::of(VisibleRecords::Refined(vec![vital]))));
         let whole = decide(
             &context("system/Observation.rs?category=vital-signs system/*.rs"),
             ResourceType::Observation,
             Interaction::Search,
         );
-        assert_eq!(whole, Decision::Permit(Visibility::Everything));
+        assert_eq!(whole, Decision::Permit(Visibility::of(VisibleRecords::Everything)));
     }
 }

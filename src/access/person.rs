@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 
 use super::category_set::CategorySet;
 use super::grant::{AccessGrant, Rights};
-use super::visibility::{MessageRule, PersonSlice, PersonVisibility, Visibility};
+use super::visibility::{MessageRule, PersonSlice, PersonVisibility, Visibility, VisibleRecords};
 use super::{Decision, DenyReason, Interaction};
 use crate::auth::scope::{Reach, ScopeContext, Scopes};
 use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
@@ -235,7 +235,7 @@ pub fn decide(
     if slices.is_empty() && own_record.is_none() {
         return Decision::Deny(DenyReason::NotGranted { resource_type });
     }
-    Decision::Permit(Visibility::Person(PersonVisibility {
+    Decision::Permit(Visibility::of(VisibleRecords::Person(PersonVisibility {
         slices,
         own_record,
         referenced_directory: directory,
@@ -245,7 +245,7 @@ pub fn decide(
             }
             _ => Vec::new(),
         },
-    }))
+    })))
 }
 
 /// Which of the client's messages the person sees (`access-model.md`):

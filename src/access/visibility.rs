@@ -5,26 +5,24 @@
 use crate::auth::scope::Refinement;
 use crate::fhir::{DataCategory, MessageAudience, ResourceId, ResourceType};
 
-/// Which records a query may return.
+/// Which records a request may see or touch: the answer of an access
+/// decision. Only `access` makes one (the field is private): every store
+/// read, search, history and include takes it, and serving stored content
+/// goes through it, so nothing serves a client's data without a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Visibility {
-    /// Care-side readers (system tokens): every record of the tenant.
+pub struct Visibility(VisibleRecords);
+
+/// What a [`Visibility`] admits, for the store to apply inside its queries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VisibleRecords {
+    /// Care-side readers (system tokens), and the work `access::internal`
+    /// permits: every record of the tenant.
     Everything,
     /// Care-side readers whose scopes are refined (`?category=…`): the
     /// tenant's records that match one of these.
     Refined(Vec<Refinement>),
-    /// Only records in one of these slices.
-    Only(Vec<VisibleSlice>),
     /// What a client or representative may see (`access::person`).
     Person(PersonVisibility),
-}
-
-/// Records of one client (or, with `client: None`, records that belong to
-/// no client) in the given categories.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VisibleSlice {
-    pub client: Option<ResourceId>,
-    pub categories: Vec<DataCategory>,
 }
 
 /// What a person sees: slices of their clients, their own record, and the
@@ -138,17 +136,24 @@ pub enum Admission {
 }
 
 impl Visibility {
+    /// A decision's visibility; only `access` makes one.
+    pub(super) fn of(records: VisibleRecords) -> Visibility {
+        Visibility(records)
+    }
+
+    /// What it admits, for the store's queries.
+    pub fn records(&self) -> &VisibleRecords {
+        &self.0
+    }
+
     /// Whether one stored record is visible: the same rule the store applies
     /// inside queries, for single reads.
     pub fn admits(&self, record: RecordFacts<'_>) -> Admission {
         let yes = |b: bool| if b { Admission::Admitted } else { Admission::Refused };
-        match self {
-            Visibility::Everything => Admission::Admitted,
-            Visibility::Refined(refinements) => yes(record.matches(refinements)),
-            Visibility::Only(slices) => yes(slices
-                .iter()
-                .any(|s| s.client.as_ref() == record.client && s.categories.contains(&record.category))),
-            Visibility::Person(person) => {
+        match &self.0 {
+            VisibleRecords::Everything => Admission::Admitted,
+            VisibleRecords::Refined(refinements) => yes(record.matches(refinements)),
+            VisibleRecords::Person(person) => {
                 if person.own_record.as_ref().is_some_and(|(t, id)| *t == record.resource_type && id == record.id) {
                     return Admission::Admitted;
                 }
@@ -169,8 +174,8 @@ impl Visibility {
 
     /// Whether a Patient of `client` is served as the identity view.
     pub fn identity_only(&self, resource_type: ResourceType, client: Option<&ResourceId>) -> bool {
-        match self {
-            Visibility::Person(p) => {
+        match &self.0 {
+            VisibleRecords::Person(p) => {
                 resource_type == ResourceType::Patient && client.is_some_and(|c| p.identity_only.contains(c))
             }
             _ => false,
@@ -187,28 +192,27 @@ impl Visibility {
         client: Option<&ResourceId>,
         content: String,
     ) -> Option<String> {
-        match self {
-            Visibility::Person(_) if self.identity_only(resource_type, client) => {
+        match &self.0 {
+            VisibleRecords::Person(_) if self.identity_only(resource_type, client) => {
                 super::patient_view::identity_view(&content)
             }
-            Visibility::Person(_) => Some(content),
-            Visibility::Everything | Visibility::Refined(_) | Visibility::Only(_) => {
+            VisibleRecords::Person(_) => Some(content),
+            VisibleRecords::Everything | VisibleRecords::Refined(_) => {
                 Some(super::private::care_side_view(resource_type, content))
             }
         }
     }
 
     pub fn is_person(&self) -> bool {
-        matches!(self, Visibility::Person(_))
+        matches!(self.0, VisibleRecords::Person(_))
     }
 
     /// Whether this visibility can admit nothing at all.
     pub fn is_nothing(&self) -> bool {
-        match self {
-            Visibility::Everything => false,
-            Visibility::Refined(refinements) => refinements.is_empty(),
-            Visibility::Only(slices) => slices.iter().all(|s| s.categories.is_empty()),
-            Visibility::Person(p) => p.own_record.is_none() && p.slices.iter().all(|s| s.categories.is_empty()),
+        match &self.0 {
+            VisibleRecords::Everything => false,
+            VisibleRecords::Refined(refinements) => refinements.is_empty(),
+            VisibleRecords::Person(p) => p.own_record.is_none() && p.slices.iter().all(|s| s.categories.is_empty()),
         }
     }
 }
@@ -230,15 +234,15 @@ mod tests {
     #[test]
     fn a_private_agenda_item_is_whole_client_side_and_reduced_care_side() {
         let client = ResourceId::parse("c1").unwrap();
-        let person = Visibility::Person(PersonVisibility {
+        let person = Visibility::of(VisibleRecords::Person(PersonVisibility {
             slices: vec![],
             own_record: None,
             referenced_directory: false,
             identity_only: vec![],
-        });
+        }));
         let served = person.served_content(ResourceType::Appointment, Some(&client), private_item()).unwrap();
         assert!(served.contains("Tandarts"), "{served}");
-        for care_side in [Visibility::Everything, Visibility::Only(vec![])] {
+        for care_side in [VisibleRecords::Everything, VisibleRecords::Refined(vec![])].map(Visibility::of) {
             let served = care_side.served_content(ResourceType::Appointment, Some(&client), private_item()).unwrap();
             assert!(!served.contains("Tandarts") && served.contains("REDACTED"), "{served}");
         }

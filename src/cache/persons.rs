@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::access::grant::AccessGrant;
-use crate::access::{PersonAccess, PersonRef, Visibility};
+use crate::access::{self, InternalWork, PersonAccess, PersonRef};
 use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode};
 use crate::search::{self, Handling, SearchLimits};
 use crate::store::{Result, Store, StoredResource};
@@ -228,5 +228,5 @@ async fn search_all(
     let limits = SearchLimits { default_count: MAX_RECORDS, max_count: MAX_RECORDS };
     let request = search::parse(resource_type, &params, Handling::Strict, limits)
         .map_err(|e| crate::store::Error::new(crate::store::ErrorKind::Internal, e.0))?;
-    Ok(store.search(tenant, &request, &Visibility::Everything).await?.resources)
+    Ok(store.search(tenant, &request, &access::internal(InternalWork::LoadingGrants)).await?.resources)
 }

@@ -15,7 +15,7 @@ use super::{
     ChangedSince, DatabaseState, Error, ErrorKind, HistoryPage, ResourceStore, Result, SearchPage, StoredResource,
     TokenRecord, TokenStore, WriteOp, WriteOutcome,
 };
-use crate::access::Visibility;
+use crate::access::{Visibility, VisibleRecords};
 use crate::fhir::{ChangeNumber, ResourceId, ResourceType, TenantCode, VersionId};
 use crate::search::SearchRequest;
 
@@ -464,8 +464,8 @@ impl<B: Backend> TokenStore for SqlStore<B> {
 /// a digest. A page asked for with another visibility (another person, or
 /// the same person after a grant changed) finds no snapshot.
 fn snapshot_owner(visibility: &Visibility) -> String {
-    match visibility {
-        Visibility::Everything => String::new(),
+    match visibility.records() {
+        VisibleRecords::Everything => String::new(),
         other => hex::encode(sha2::Sha256::digest(format!("{other:?}").as_bytes())),
     }
 }

@@ -102,7 +102,7 @@ mod tests {
             ResourceType::Provenance,
             "target",
             &targets,
-            &Visibility::Everything,
+            &crate::access::internal(crate::access::InternalWork::StoreUpkeep),
             10,
         );
         assert!(

@@ -387,7 +387,8 @@ mod tests {
         let search =
             crate::search::parse(resource_type, &params, crate::search::Handling::Strict, Default::default()).unwrap();
         let tenant = TenantCode::parse("t").unwrap();
-        search_filter(dialect, &tenant, &search, &Visibility::Everything).text
+        search_filter(dialect, &tenant, &search, &crate::access::internal(crate::access::InternalWork::StoreUpkeep))
+            .text
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! count only what the requester may see.
 
 use super::statement::Sql;
-use crate::access::{MessageRule, PersonSlice, PersonVisibility, Visibility, VisibleSlice};
+use crate::access::{MessageRule, PersonSlice, PersonVisibility, Visibility, VisibleRecords};
 use crate::auth::scope::Refinement;
 use crate::fhir::{DataCategory, MessageAudience};
 
@@ -12,43 +12,18 @@ const PARTICIPANT_PARAMS: &str = "('sender', 'recipient')";
 
 /// Appends ` AND (...)` restricting the rows of alias `row` to `visibility`.
 pub(crate) fn push_visibility(sql: &mut Sql, visibility: &Visibility, row: &str) {
-    match visibility {
-        Visibility::Everything => {}
-        Visibility::Refined(refinements) => {
+    match visibility.records() {
+        VisibleRecords::Everything => {}
+        VisibleRecords::Refined(refinements) => {
             sql.push(" AND (");
             push_refinements(sql, refinements, row);
             sql.push(")");
         }
-        Visibility::Only(slices) => {
-            sql.push(" AND (");
-            push_slices(sql, slices, row);
-            sql.push(")");
-        }
-        Visibility::Person(person) => {
+        VisibleRecords::Person(person) => {
             sql.push(" AND (");
             push_person(sql, person, row);
             sql.push(")");
         }
-    }
-}
-
-fn push_slices(sql: &mut Sql, slices: &[VisibleSlice], row: &str) {
-    let slices: Vec<&VisibleSlice> = slices.iter().filter(|s| !s.categories.is_empty()).collect();
-    if slices.is_empty() {
-        sql.push("1 = 0");
-        return;
-    }
-    for (i, slice) in slices.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        match &slice.client {
-            Some(client) => sql.push("(").push(row).push(".client_id = ").bind(client.as_str()),
-            None => sql.push("(").push(row).push(".client_id IS NULL"),
-        };
-        sql.push(" AND ").push(row).push(".category IN (");
-        push_categories(sql, slice.categories.iter().copied());
-        sql.push("))");
     }
 }
 

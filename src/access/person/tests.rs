@@ -34,7 +34,10 @@ fn representative(user: &str, patient: &str) -> PersonPrincipal {
 
 fn visibility(decision: Decision) -> PersonVisibility {
     match decision {
-        Decision::Permit(Visibility::Person(p)) => p,
+        Decision::Permit(v) => match v.records() {
+            VisibleRecords::Person(p) => p.clone(),
+            other => panic!("expected a person permit, got {other:?}"),
+        },
         other => panic!("expected a person permit, got {other:?}"),
     }
 }
@@ -42,7 +45,7 @@ fn visibility(decision: Decision) -> PersonVisibility {
 fn admits(v: &PersonVisibility, t: ResourceType, record: &str, client: Option<&str>, category: C) -> Admission {
     let record = id(record);
     let client = client.map(id);
-    Visibility::Person(v.clone()).admits(RecordFacts {
+    Visibility::of(VisibleRecords::Person(v.clone())).admits(RecordFacts {
         resource_type: t,
         id: &record,
         client: client.as_ref(),
@@ -74,7 +77,7 @@ fn admits_message(
     let record = id("m1");
     let client = id("c1");
     let message = MessageFacts { participants: who.to_vec(), audience };
-    Visibility::Person(v.clone()).admits(RecordFacts {
+    Visibility::of(VisibleRecords::Person(v.clone())).admits(RecordFacts {
         resource_type: T::Communication,
         id: &record,
         client: Some(&client),
@@ -201,7 +204,7 @@ fn a_refined_scope_reaches_the_matching_records_of_its_client_only() {
             message: None,
             content: Some(&content),
         };
-        assert_eq!(Visibility::Person(v.clone()).admits(facts), expected, "{category}");
+        assert_eq!(Visibility::of(VisibleRecords::Person(v.clone())).admits(facts), expected, "{category}");
     }
 }
 
@@ -357,7 +360,10 @@ fn every_combination_follows_the_rules() {
                                     );
                                 }
                             }
-                            Decision::Permit(Visibility::Person(v)) => {
+                            Decision::Permit(permit) => {
+                                let VisibleRecords::Person(v) = permit.records() else {
+                                    panic!("a person got {permit:?}")
+                                };
                                 for slice in &v.slices {
                                     let rights =
                                         if slice.client.as_str() == "c1" { c1_rights } else { CategorySet::all() };
@@ -378,7 +384,6 @@ fn every_combination_follows_the_rules() {
                                 }
                                 assert!(!v.slices.is_empty() || own, "{ci} {scope_text} {t}");
                             }
-                            Decision::Permit(other) => panic!("a person got {other:?}"),
                         }
                     }
                 }

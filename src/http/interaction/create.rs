@@ -22,7 +22,7 @@ pub async fn create(
     FhirJson(resource): FhirJson,
 ) -> Result<Response, ApiError> {
     let resource_type = resource_type(&type_name)?;
-    permit(&context, resource_type, Interaction::Create)?;
+    let visibility = permit(&context, resource_type, Interaction::Create)?;
     let prepared = store::prepare(resource_type, ResourceId::generate(), resource)?;
     let outcome = state.store().write(&context.tenant, vec![WriteOp::Create(prepared)], context.received_at).await?;
     let Some(WriteOutcome::Created(stored)) = outcome.into_iter().next() else {
@@ -40,7 +40,7 @@ pub async fn create(
         r.headers_mut().extend(version_headers(&stored));
         r
     } else {
-        resource_response(StatusCode::CREATED, super::served(stored, &crate::access::Visibility::Everything))
+        resource_response(StatusCode::CREATED, super::served(stored, &visibility))
     };
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

@@ -171,7 +171,7 @@ fn refuse_hidden_criteria(
     resource_type: ResourceType,
     params: &[(String, String)],
 ) -> Result<(), ApiError> {
-    let crate::access::Visibility::Person(person) = visibility else { return Ok(()) };
+    let crate::access::VisibleRecords::Person(person) = visibility.records() else { return Ok(()) };
     if resource_type != ResourceType::Patient || person.identity_only.is_empty() {
         return Ok(());
     }

@@ -295,7 +295,8 @@ fn write_entry(base: &str, outcome: WriteOutcome) -> Entry {
         };
         let full_url = crate::http::bundle::full_url(base, &stored);
         // Writers are care-side (persons do not write).
-        let served = super::served(stored, &crate::access::Visibility::Everything).content;
+        let written = crate::access::internal(crate::access::InternalWork::WriteResult);
+        let served = super::served(stored, &written).content;
         Entry::response(Some(full_url), served, response)
     };
     match outcome {

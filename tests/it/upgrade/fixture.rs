@@ -201,7 +201,10 @@ async fn write_api_data(store: &Arc<dyn Store>) {
     // A search of more than one page keeps a snapshot.
     let params = vec![("_count".to_owned(), "2".to_owned())];
     let request = search::parse(ResourceType::Observation, &params, Handling::Strict, SearchLimits::default()).unwrap();
-    let page = store.search(&tenant, &request, &zorgpoort::access::Visibility::Everything).await.unwrap();
+    let page = store
+        .search(&tenant, &request, &zorgpoort::access::internal(zorgpoort::access::InternalWork::Operator))
+        .await
+        .unwrap();
     assert!(page.snapshot.is_some());
 }
 
