@@ -1,10 +1,11 @@
 //! Clients and representatives through real HTTP, on ingested Pluriform
-//! deliveries: each sees what the client's grants allow, within the
+//! deliveries (and Caress ones in `caress`, one case per equivalence class): each sees what the client's grants allow, within the
 //! token's scopes, and nothing about the rest leaks (totals, includes,
 //! histories, 403 against 404). One case per rule, each with an allowed
 //! and a denied side, on both databases; and `oracle`, random worlds whose
 //! every search must answer what a brute-force reading of the rules says.
 
+mod caress;
 mod delivery;
 mod oracle;
 mod revocation;
