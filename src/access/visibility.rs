@@ -203,6 +203,28 @@ impl Visibility {
         }
     }
 
+    /// A search naming clients (`patient=`, `subject=Patient/…`) is judged
+    /// by each named client's grant (`user/` tokens reach several): a
+    /// person whose grants for one of them, within the token's scopes, give
+    /// nothing of the type is refused, as if the type were not granted at
+    /// all, whether or not that client exists. Care-side readers: always.
+    pub fn admits_named_clients<'a>(
+        &self,
+        resource_type: ResourceType,
+        mut named: impl Iterator<Item = &'a str>,
+    ) -> Result<(), super::DenyReason> {
+        let VisibleRecords::Person(person) = &self.0 else { return Ok(()) };
+        let own_client = person.own_record.as_ref().filter(|(t, _)| *t == ResourceType::Patient).map(|(_, id)| id);
+        let granted = |client: &str| {
+            person.slices.iter().any(|s| s.client.as_str() == client && !s.categories.is_empty())
+                || own_client.is_some_and(|id| id.as_str() == client)
+        };
+        match named.all(granted) {
+            true => Ok(()),
+            false => Err(super::DenyReason::NotGranted { resource_type }),
+        }
+    }
+
     pub fn is_person(&self) -> bool {
         matches!(self.0, VisibleRecords::Person(_))
     }

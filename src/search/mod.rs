@@ -54,6 +54,32 @@ impl SearchRequest {
     pub fn linkable_params(&self) -> impl Iterator<Item = &(String, String)> {
         self.canonical.iter().filter(|(_, value)| !crate::fhir::bsn::holds_bsn(value))
     }
+
+    /// The clients (Patient ids) the search is restricted to: those of
+    /// each parameter all of whose values name a Patient (`patient=`, a
+    /// reference typed `Patient/…`, `_id` of a Patient search). Empty when
+    /// the search names none.
+    pub fn named_clients(&self) -> Vec<&str> {
+        fn client(condition: &Condition, patient_search: bool) -> Option<&str> {
+            match condition {
+                Condition::Reference { param, target_type, id } => {
+                    (*param == "patient" || target_type.as_deref() == Some("Patient")).then_some(id.as_str())
+                }
+                Condition::Id(id) if patient_search => Some(id.as_str()),
+                _ => None,
+            }
+        }
+        let patient_search = self.resource_type == ResourceType::Patient;
+        let mut named = Vec::new();
+        for clause in &self.clauses {
+            if let Some(ids) = clause.any_of.iter().map(|c| client(c, patient_search)).collect::<Option<Vec<&str>>>() {
+                named.extend(ids);
+            }
+        }
+        named.sort_unstable();
+        named.dedup();
+        named
+    }
 }
 
 /// One parameter occurrence: any one of its conditions must hold (a comma
@@ -172,4 +198,29 @@ pub enum SortField {
     LastUpdated,
     /// A date search parameter of the type.
     Date(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(resource_type: ResourceType, query: &[(&str, &str)]) -> Vec<String> {
+        let params: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let request = parse(resource_type, &params, Handling::Strict, SearchLimits::default()).unwrap();
+        request.named_clients().into_iter().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_search_names_the_clients_of_parameters_that_name_only_patients() {
+        use ResourceType as T;
+        assert_eq!(named(T::Observation, &[("patient", "c1")]), ["c1"]);
+        assert_eq!(named(T::Observation, &[("subject", "Patient/c1,Patient/c2")]), ["c1", "c2"]);
+        assert_eq!(named(T::Communication, &[("subject", "Patient/c2"), ("patient", "c1")]), ["c1", "c2"]);
+        assert_eq!(named(T::Patient, &[("_id", "c1")]), ["c1"]);
+        // A parameter that may name something else names no client.
+        assert!(named(T::Observation, &[("subject", "c1")]).is_empty());
+        assert!(named(T::Observation, &[("subject", "Patient/c1,Group/g")]).is_empty());
+        assert!(named(T::Observation, &[("_id", "o1")]).is_empty());
+        assert!(named(T::Observation, &[]).is_empty());
+    }
 }

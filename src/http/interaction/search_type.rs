@@ -77,6 +77,9 @@ pub async fn perform(
     let limits = state.config().limits;
     let limits = SearchLimits { default_count: limits.default_page_size, max_count: limits.max_page_size };
     let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
+    visibility
+        .admits_named_clients(resource_type, request.named_clients().into_iter())
+        .map_err(|reason| ApiError::forbidden(format!("Not allowed: {reason}")))?;
     let store = state.store();
     let page = match &request.snapshot {
         None => state.searches().search(store, &context.tenant, &request, &visibility, context.seen_change).await?,

@@ -23,6 +23,7 @@ on_both_databases!(
     a_search_snapshot_belongs_to_who_made_it,
     a_person_token_finds_nothing_through_another_tenant,
     a_refined_scope_reaches_only_the_matching_records,
+    a_search_naming_a_client_is_judged_by_that_clients_grant,
 );
 
 async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
@@ -317,4 +318,34 @@ async fn a_refined_scope_reaches_only_the_matching_records(db: Db) {
     // A refinement not applied here leaves the scope out: nothing, not more.
     let unknown = world.representative_token(MENTOR, CLIENT, "patient/Communication.rs?status=completed").await;
     assert_eq!(world.get(&unknown, "Communication").await.0, 403);
+}
+
+async fn a_search_naming_a_client_is_judged_by_that_clients_grant(db: Db) {
+    let world = World::new(db).await;
+    // The mentor's grant for the other client now gives reports only.
+    let mut delivery = super::delivery::full();
+    delivery["clienten"][1]["vertegenwoordigers"][0]["portaaltoegang"] = "beperkt".into();
+    delivery["clienten"][1]["vertegenwoordigers"][0]["gewijzigd"] = "2026-11-21T09:00:00+01:00".into();
+    delivery["aangemaakt"] = "2026-11-21T10:15:00+01:00".into();
+    world.deliver(&delivery).await;
+    let client = world.client(CLIENT).await;
+    let other = world.client(OTHER_CLIENT).await;
+    let user = world.representative_token(MENTOR, CLIENT, "user/*.rs").await;
+    // Naming a client whose grant does not give the type: refused.
+    assert_eq!(world.get(&user, &format!("Observation?patient={other}")).await.0, 403);
+    assert_eq!(world.get(&user, &format!("Observation?subject=Patient/{client},Patient/{other}")).await.0, 403);
+    assert_eq!(world.get(&user, "Observation?patient=no-such-client").await.0, 403);
+    // Naming a client whose grant does: that client's records.
+    let (status, total, _) = world.search(&user, &format!("Observation?patient={client}")).await;
+    assert_eq!((status, total), (200, 1));
+    let (status, total, _) = world.search(&user, &format!("Communication?patient={other}")).await;
+    assert_eq!((status, total), (200, 2), "the other client's reports");
+    // Naming none: what all represented clients allow together.
+    let (status, total, _) = world.search(&user, "Observation").await;
+    assert_eq!((status, total), (200, 1));
+    // A patient/ token reaches the client in context only.
+    let patient = world.representative_token(MENTOR, CLIENT, "patient/*.rs").await;
+    assert_eq!(world.get(&patient, &format!("Communication?patient={other}")).await.0, 403);
+    let (status, total, _) = world.search(&patient, &format!("Communication?patient={client}")).await;
+    assert_eq!((status, total), (200, 5));
 }
