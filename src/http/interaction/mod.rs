@@ -46,7 +46,8 @@ pub fn permit(
 /// (`served`); else 404, as if it did not exist. For a person the rules
 /// that look inside a record (message participants, a directory entry
 /// seen through what refers to it) are applied here as the store applies
-/// them inside its queries.
+/// them inside its queries. A deletion is shown to a person (410) only
+/// when they could see the record's last live version; else it is 404.
 pub async fn visible(
     store: &dyn Store,
     context: &RequestContext,
@@ -54,10 +55,28 @@ pub async fn visible(
     visibility: &Visibility,
 ) -> Result<StoredResource, ApiError> {
     let hidden = || ApiError::not_found(format!("{}/{} is not known", stored.resource_type, stored.id));
-    if visibility.is_person() && stored.is_deleted() {
-        // A person learns nothing of deletions: gone is the same as unknown.
+    let judged = match (visibility.is_person() && stored.is_deleted(), stored.version.0 > 1) {
+        (true, true) => {
+            let last_live = VersionId(stored.version.0 - 1);
+            let last_live = store.vread(&context.tenant, stored.resource_type, &stored.id, last_live).await?;
+            !last_live.is_deleted() && admitted(store, context, &last_live, visibility).await?
+        }
+        (true, false) => false,
+        (false, _) => admitted(store, context, &stored, visibility).await?,
+    };
+    if !judged {
         return Err(hidden());
     }
+    Ok(served(stored, visibility))
+}
+
+/// Whether `visibility` admits one stored version.
+async fn admitted(
+    store: &dyn Store,
+    context: &RequestContext,
+    stored: &StoredResource,
+    visibility: &Visibility,
+) -> Result<bool, ApiError> {
     let message = match (&stored.content, stored.category) {
         (Some(content), DataCategory::Messages) => Some(MessageFacts::of(content)),
         _ => None,
@@ -70,18 +89,14 @@ pub async fn visible(
         message: message.as_ref(),
         content: stored.content.as_deref(),
     };
-    let admitted = match visibility.admits(facts) {
+    Ok(match visibility.admits(facts) {
         Admission::Admitted => true,
         Admission::Refused => false,
         Admission::IfReferenced => !store
             .read_many(&context.tenant, stored.resource_type, std::slice::from_ref(&stored.id), visibility)
             .await?
             .is_empty(),
-    };
-    if !admitted {
-        return Err(hidden());
-    }
-    Ok(served(stored, visibility))
+    })
 }
 
 /// A visible record in the form the requester may see it: for care-side

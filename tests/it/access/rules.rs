@@ -24,6 +24,7 @@ on_both_databases!(
     a_person_token_finds_nothing_through_another_tenant,
     a_refined_scope_reaches_only_the_matching_records,
     a_search_naming_a_client_is_judged_by_that_clients_grant,
+    a_deletion_is_gone_only_to_who_could_see_the_record,
 );
 
 async fn a_limited_naaste_sees_reports_and_who_the_client_is_nothing_else(db: Db) {
@@ -348,4 +349,32 @@ async fn a_search_naming_a_client_is_judged_by_that_clients_grant(db: Db) {
     assert_eq!(world.get(&patient, &format!("Communication?patient={other}")).await.0, 403);
     let (status, total, _) = world.search(&patient, &format!("Communication?patient={client}")).await;
     assert_eq!((status, total), (200, 5));
+}
+
+async fn a_deletion_is_gone_only_to_who_could_see_the_record(db: Db) {
+    let world = World::new(db).await;
+    let report = world.id("Communication", "rapportage", &format!("RR-{CLIENT}-1")).await;
+    let message = world.id("Communication", "bericht", &format!("B-{CLIENT}-1")).await;
+    let writer = world.server.token(crate::common::TENANT, "system/*.cruds").await;
+    for id in [&report, &message] {
+        let response =
+            world.server.request(Method::DELETE, &format!("Communication/{id}"), &writer).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    let naaste = world.representative_token(NAASTE_FULL, CLIENT, "patient/*.rs").await;
+    let client = world.client_token(CLIENT, "patient/*.rs").await;
+    let stranger = world.representative_token(MENTOR_OF_OTHER, OTHER_CLIENT, "patient/*.rs").await;
+    // Who saw the report: gone, and its deletion version too; the version
+    // they saw stays readable.
+    for token in [&naaste, &client] {
+        assert_eq!(world.get(token, &format!("Communication/{report}")).await.0, 410);
+        assert_eq!(world.get(token, &format!("Communication/{report}/_history/2")).await.0, 410);
+        assert_eq!(world.get(token, &format!("Communication/{report}/_history/1")).await.0, 200);
+    }
+    // Who never could: unknown.
+    assert_eq!(world.get(&stranger, &format!("Communication/{report}")).await.0, 404);
+    assert_eq!(world.get(&stranger, &format!("Communication/{report}/_history/2")).await.0, 404);
+    // The message was the naaste's (a recipient), never the client's (Pluriform).
+    assert_eq!(world.get(&naaste, &format!("Communication/{message}")).await.0, 410);
+    assert_eq!(world.get(&client, &format!("Communication/{message}")).await.0, 404);
 }
