@@ -12,6 +12,7 @@ pub mod demo;
 pub mod fhir;
 pub mod http;
 pub mod ingest;
+pub mod interaction;
 pub mod mapping;
 pub mod search;
 pub mod source;

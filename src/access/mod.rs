@@ -84,6 +84,8 @@ pub enum Interaction {
     Create,
     Update,
     Delete,
+    /// `$validate`: a care-side service that reads and writes nothing.
+    Validate,
 }
 
 impl Interaction {
@@ -93,7 +95,9 @@ impl Interaction {
 
     fn permission(self) -> Permission {
         match self {
-            Interaction::Read | Interaction::Vread | Interaction::HistoryInstance => Permission::Read,
+            Interaction::Read | Interaction::Vread | Interaction::HistoryInstance | Interaction::Validate => {
+                Permission::Read
+            }
             Interaction::Search => Permission::Search,
             Interaction::Create => Permission::Create,
             Interaction::Update => Permission::Update,
@@ -214,6 +218,8 @@ mod tests {
         check("system/Patient.cruds", T::Patient, Update, true);
         check("system/Patient.cruds", T::Observation, Read, false);
         check("patient/*.rs", T::Observation, Read, false);
+        check("system/*.rs", T::Observation, Validate, true);
+        check("system/Patient.rs", T::Observation, Validate, false);
     }
 
     #[test]

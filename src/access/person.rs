@@ -185,7 +185,8 @@ pub fn is_directory(resource_type: ResourceType) -> bool {
 
 /// Decides what a person may do: the intersection of the grants' rights,
 /// the token's scopes (`patient/` for the client in context, `user/` for
-/// every client) and the interaction. Persons do not write yet.
+/// every client) and the interaction. Persons do not write yet, nor use
+/// `$validate` (a service for care-side systems).
 pub fn decide(
     principal: &PersonPrincipal,
     access: &PersonAccess,
@@ -193,7 +194,7 @@ pub fn decide(
     resource_type: ResourceType,
     interaction: Interaction,
 ) -> Decision {
-    if interaction.is_write() {
+    if interaction.is_write() || interaction == Interaction::Validate {
         return Decision::Deny(DenyReason::PersonWrite);
     }
     let permission = interaction.permission();

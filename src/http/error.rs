@@ -111,6 +111,23 @@ impl From<store::Error> for ApiError {
     }
 }
 
+/// The one table from interaction errors to HTTP.
+impl From<crate::interaction::Error> for ApiError {
+    fn from(e: crate::interaction::Error) -> Self {
+        use crate::interaction::Error as E;
+        match e {
+            E::Denied(_) | E::Refused(_) => ApiError::forbidden(e.to_string()),
+            E::NotFound(message) => ApiError::not_found(message),
+            E::Gone(message) => ApiError::gone(message),
+            E::NotAssigned(message) => ApiError::method_not_allowed(message),
+            E::Conflict(message) => ApiError::new(StatusCode::CONFLICT, IssueCode::Conflict, message),
+            E::Invalid(message) => ApiError::bad_request(message),
+            E::Store(e) => e.into(),
+            E::Prepare(e) => e.into(),
+        }
+    }
+}
+
 impl From<store::PrepareError> for ApiError {
     fn from(e: store::PrepareError) -> Self {
         match e {

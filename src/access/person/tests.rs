@@ -60,7 +60,7 @@ fn persons_never_write_yet() {
     let access = PersonAccess::own(&id("c1"));
     let scopes = Scopes::parse("patient/*.cruds").unwrap();
     let client = PersonPrincipal { user: PersonRef::Patient(id("c1")), patient: id("c1") };
-    for interaction in [Interaction::Create, Interaction::Update, Interaction::Delete] {
+    for interaction in [Interaction::Create, Interaction::Update, Interaction::Delete, Interaction::Validate] {
         assert_eq!(
             decide(&client, &access, &scopes, T::Communication, interaction),
             Decision::Deny(DenyReason::PersonWrite)

@@ -5,14 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::{permit, prefers_minimal, resource_type};
-use crate::access::{Interaction, RequestContext};
-use crate::fhir::ResourceId;
+use super::{prefers_minimal, resource_type, sources};
+use crate::access::RequestContext;
 use crate::http::AppState;
 use crate::http::body::FhirJson;
 use crate::http::error::ApiError;
 use crate::http::response::{resource_response, version_headers};
-use crate::store::{self, WriteOp, WriteOutcome};
 
 pub async fn create(
     State(state): State<AppState>,
@@ -22,12 +20,7 @@ pub async fn create(
     FhirJson(resource): FhirJson,
 ) -> Result<Response, ApiError> {
     let resource_type = resource_type(&type_name)?;
-    let visibility = permit(&context, resource_type, Interaction::Create)?;
-    let prepared = store::prepare(resource_type, ResourceId::generate(), resource)?;
-    let outcome = state.store().write(&context.tenant, vec![WriteOp::Create(prepared)], context.received_at).await?;
-    let Some(WriteOutcome::Created(stored)) = outcome.into_iter().next() else {
-        return Err(ApiError::internal(&std::io::Error::other("create wrote no resource")));
-    };
+    let stored = crate::interaction::create(sources(&state), &context, resource_type, resource).await?;
     let location = format!(
         "{}/{}/{}/_history/{}",
         state.fhir_base(&context.tenant),
@@ -40,7 +33,7 @@ pub async fn create(
         r.headers_mut().extend(version_headers(&stored));
         r
     } else {
-        resource_response(StatusCode::CREATED, super::served(stored, &visibility))
+        resource_response(StatusCode::CREATED, stored)
     };
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

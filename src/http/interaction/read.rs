@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
-use super::{permit, resource_id, resource_type, visible};
-use crate::access::{Interaction, RequestContext};
+use super::{resource_id, resource_type, sources};
+use crate::access::RequestContext;
+use crate::fhir::ResourceType;
 use crate::fhir::outcome::IssueCode;
-use crate::fhir::{ResourceId, ResourceType};
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::format::Format;
@@ -25,7 +25,7 @@ pub async fn read(
 ) -> Result<Response, ApiError> {
     let resource_type = resource_type(&type_name)?;
     let id = resource_id(&id)?;
-    let stored = perform(&state, &context, resource_type, &id).await?;
+    let stored = crate::interaction::read(sources(&state), &context, resource_type, &id).await?;
     if stored.is_deleted() {
         let mut response =
             axum::response::IntoResponse::into_response(ApiError::gone(format!("{resource_type}/{id} was deleted")));
@@ -68,16 +68,4 @@ fn binary_content(headers: &HeaderMap, stored: StoredResource) -> Result<Respons
     }
     response.headers_mut().extend(version_headers(&stored));
     Ok(response)
-}
-
-/// Reads the current version the requester may see (a tombstone if deleted).
-pub async fn perform(
-    state: &AppState,
-    context: &RequestContext,
-    resource_type: ResourceType,
-    id: &ResourceId,
-) -> Result<StoredResource, ApiError> {
-    let visibility = permit(context, resource_type, Interaction::Read)?;
-    let stored = state.resources().read(&context.tenant, resource_type, id, context.seen_change).await?;
-    visible(state.store(), context, stored, &visibility).await
 }

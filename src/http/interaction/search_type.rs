@@ -6,9 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use bytes::Bytes;
 
-use super::include::{self, Included};
-use super::{permit, prefer, resource_type};
-use crate::access::{Interaction, RequestContext};
+use super::{prefer, resource_type, sources};
+use crate::access::RequestContext;
 use crate::fhir::ResourceType;
 use crate::fhir::outcome::{Issue, IssueCode, operation_outcome};
 use crate::http::AppState;
@@ -16,8 +15,7 @@ use crate::http::bundle::{Bundle, Entry};
 use crate::http::error::ApiError;
 use crate::http::query_pairs;
 use crate::http::response::fhir_json;
-use crate::search::{self, Handling, SearchLimits, SearchRequest};
-use crate::store::ErrorKind;
+use crate::search::{Handling, SearchLimits, SearchRequest};
 
 /// `GET [base]/[type]?params`
 pub async fn search_get(
@@ -68,29 +66,16 @@ pub async fn perform(
     headers: &HeaderMap,
     params: Vec<(String, String)>,
 ) -> Result<String, ApiError> {
-    let visibility = permit(context, resource_type, Interaction::Search)?;
-    refuse_hidden_criteria(&visibility, resource_type, &params)?;
     let handling = match prefer(headers, "handling") {
         Some("strict") => Handling::Strict,
         _ => Handling::Lenient,
     };
     let limits = state.config().limits;
+    let include_limit = limits.max_page_size as usize;
     let limits = SearchLimits { default_count: limits.default_page_size, max_count: limits.max_page_size };
-    let request = search::parse(resource_type, &params, handling, limits).map_err(|e| ApiError::bad_request(e.0))?;
-    visibility
-        .admits_named_clients(resource_type, request.named_clients().into_iter())
-        .map_err(|reason| ApiError::forbidden(format!("Not allowed: {reason}")))?;
-    let store = state.store();
-    let page = match &request.snapshot {
-        None => state.searches().search(store, &context.tenant, &request, &visibility, context.seen_change).await?,
-        Some(snapshot) => store
-            .snapshot_page(&context.tenant, resource_type, snapshot, request.offset, request.count, &visibility)
-            .await
-            .map_err(|e| match e.kind() {
-                ErrorKind::NotFound => ApiError::gone("This search has expired or is not known here; run it again"),
-                _ => e.into(),
-            })?,
-    };
+    let crate::interaction::Searched { request, page, included } =
+        crate::interaction::search(sources(state), context, resource_type, &params, handling, limits, include_limit)
+            .await?;
     let base = state.fhir_base(&context.tenant);
     let link = |offset: u64| match &page.snapshot {
         Some(snapshot) => snapshot_link(&base, &request, snapshot, offset),
@@ -108,16 +93,8 @@ pub async fn perform(
     if request.offset > 0 && request.count > 0 {
         bundle = bundle.link("previous", link(request.offset.saturating_sub(u64::from(request.count))));
     }
-    let included = match request.inclusions.is_empty() {
-        true => Included::default(),
-        false => {
-            let limit = state.config().limits.max_page_size as usize;
-            include::related(store, context, &request.inclusions, &page.resources, limit).await?
-        }
-    };
     let elements = request.elements.as_deref();
     for stored in page.resources {
-        let stored = super::served(stored, &visibility);
         bundle.push(Entry::matched(&base, stored, elements));
     }
     for stored in included.resources {
@@ -165,23 +142,4 @@ fn page_link(base: &str, request: &SearchRequest, offset: u64) -> String {
         query.append_pair("_offset", &offset.to_string());
     }
     format!("{base}/{}?{}", request.resource_type, query.finish())
-}
-
-/// A person who sees a client's Patient as the identity view only may not
-/// search on what the view hides: a BSN, address or GP cannot be tested.
-fn refuse_hidden_criteria(
-    visibility: &crate::access::Visibility,
-    resource_type: ResourceType,
-    params: &[(String, String)],
-) -> Result<(), ApiError> {
-    let crate::access::VisibleRecords::Person(person) = visibility.records() else { return Ok(()) };
-    if resource_type != ResourceType::Patient || person.identity_only.is_empty() {
-        return Ok(());
-    }
-    match params.iter().find(|(name, _)| crate::access::patient_view::hides_search_parameter(name)) {
-        Some((name, _)) => Err(ApiError::forbidden(format!(
-            "Not allowed: you may see who the client is (name, gender, birth date), so '{name}' cannot be searched"
-        ))),
-        None => Ok(()),
-    }
 }

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{permit, resource_id, resource_type};
+use super::{resource_id, resource_type};
 use crate::access::{Interaction, RequestContext};
 use crate::fhir::classify::Classification;
 use crate::fhir::datetime::format_instant;
@@ -72,7 +72,7 @@ async fn transaction(
             .await
             .map_err(|e| ApiError::internal(&e))??;
     for op in &ops {
-        check_existing(state, context, op).await?;
+        crate::interaction::check_existing(super::sources(state), context, op).await?;
     }
     let outcomes = state.store().write(&context.tenant, ops, context.received_at).await?;
     // The reads come after the writes and see them.
@@ -173,7 +173,7 @@ async fn batch(
             let new_id = matches!(request, EntryRequest::Create { .. }).then(ResourceId::generate);
             match prepare_write(context, request, new_id)? {
                 Prepared::Write(op) => {
-                    check_existing(state, context, &op).await?;
+                    crate::interaction::check_existing(super::sources(state), context, &op).await?;
                     let outcome = state.store().write(&context.tenant, vec![op], context.received_at).await?;
                     *context = seeing(context, &outcome);
                     let outcome = outcome
@@ -189,30 +189,6 @@ async fn batch(
         bundle.push(result.unwrap_or_else(error_entry));
     }
     Ok(fhir_json(StatusCode::OK, bundle.to_json()))
-}
-
-/// An update or delete entry touches a record only as the single
-/// interactions do: the record must be visible to the requester, and an
-/// update may not move it to another client.
-async fn check_existing(state: &AppState, context: &RequestContext, op: &WriteOp) -> Result<(), ApiError> {
-    let (resource_type, id, prepared) = match op {
-        WriteOp::Create(_) => return Ok(()),
-        WriteOp::Update { resource, .. } => (resource.resource_type, &resource.id, Some(resource)),
-        WriteOp::Delete { resource_type, id } => (*resource_type, id, None),
-    };
-    let current = match state.store().read(&context.tenant, resource_type, id).await {
-        Ok(current) => current,
-        // The store answers for unknown records (405 or 404) itself.
-        Err(e) if e.kind() == crate::store::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let interaction = if prepared.is_some() { Interaction::Update } else { Interaction::Delete };
-    let visibility = permit(context, resource_type, interaction)?;
-    let current = super::visible(state.store(), context, current, &visibility).await?;
-    match prepared {
-        Some(prepared) => super::check_relocation(&current, prepared),
-        None => Ok(()),
-    }
 }
 
 fn parse_entry(entry: Value) -> Result<EntryRequest, ApiError> {
@@ -264,19 +240,19 @@ fn prepare_write(
 ) -> Result<Prepared, ApiError> {
     Ok(match request {
         EntryRequest::Create { resource_type, resource } => {
-            permit(context, resource_type, Interaction::Create)?;
+            crate::interaction::permit(context, resource_type, Interaction::Create)?;
             let id = new_id.ok_or_else(|| ApiError::internal(&std::io::Error::other("no id for a create")))?;
             Prepared::Write(WriteOp::Create(store::prepare(resource_type, id, resource)?))
         }
         EntryRequest::Update { resource_type, id, resource, if_match } => {
-            permit(context, resource_type, Interaction::Update)?;
+            crate::interaction::permit(context, resource_type, Interaction::Update)?;
             if resource.get("id").and_then(Value::as_str) != Some(id.as_str()) {
                 return Err(ApiError::bad_request(format!("The resource id must be '{id}', as in the request URL")));
             }
             Prepared::Write(WriteOp::Update { resource: store::prepare(resource_type, id, resource)?, if_match })
         }
         EntryRequest::Delete { resource_type, id } => {
-            permit(context, resource_type, Interaction::Delete)?;
+            crate::interaction::permit(context, resource_type, Interaction::Delete)?;
             Prepared::Write(WriteOp::Delete { resource_type, id })
         }
         read => Prepared::Read(read),
@@ -296,7 +272,7 @@ fn write_entry(base: &str, outcome: WriteOutcome) -> Entry {
         let full_url = crate::http::bundle::full_url(base, &stored);
         // Writers are care-side (persons do not write).
         let written = crate::access::internal(crate::access::InternalWork::WriteResult);
-        let served = super::served(stored, &written).content;
+        let served = crate::interaction::served(stored, &written).content;
         Entry::response(Some(full_url), served, response)
     };
     match outcome {
@@ -331,7 +307,7 @@ async fn read_entry(
     };
     match request {
         EntryRequest::Read { resource_type, id } => {
-            let stored = super::read::perform(state, context, resource_type, &id).await?;
+            let stored = crate::interaction::read(super::sources(state), context, resource_type, &id).await?;
             if stored.is_deleted() {
                 return Err(ApiError::gone(format!("{resource_type}/{id} was deleted")));
             }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::resource_type;
-use crate::access::{Principal, RequestContext};
+use crate::access::{Interaction, RequestContext};
 use crate::fhir::ResourceType;
 use crate::fhir::outcome::{Issue, IssueCode, Severity, operation_outcome};
 use crate::fhir::validate::{ProfileSet, profile_url};
@@ -23,11 +23,8 @@ pub async fn validate(
     Path((_tenant, type_name)): Path<(String, String)>,
     FhirJson(body): FhirJson,
 ) -> Result<Response, ApiError> {
-    if let Principal::Person { .. } = context.principal {
-        // $validate is a service for care-side systems.
-        return Err(ApiError::forbidden(format!("Not allowed: {}", crate::access::DenyReason::PersonWrite)));
-    }
     let resource_type = resource_type(&type_name)?;
+    crate::interaction::permit(&context, resource_type, Interaction::Validate)?;
     let resource = resource_of(resource_type, body)?;
     let outcome = operation_outcome(&outcome_issues(resource_type, &resource));
     Ok(fhir_json(StatusCode::OK, outcome.to_string()))

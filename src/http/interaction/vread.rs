@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{permit, resource_id, resource_type, visible};
-use crate::access::{Interaction, RequestContext};
+use super::{resource_id, resource_type, sources};
+use crate::access::RequestContext;
 use crate::fhir::VersionId;
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -25,9 +25,7 @@ pub async fn vread(
         .filter(|v| *v > 0)
         .map(VersionId)
         .ok_or_else(|| ApiError::not_found(format!("'{version}' is not a version of {resource_type}/{id}")))?;
-    let visibility = permit(&context, resource_type, Interaction::Vread)?;
-    let stored = state.store().vread(&context.tenant, resource_type, &id, version).await?;
-    let stored = visible(state.store(), &context, stored, &visibility).await?;
+    let stored = crate::interaction::vread(sources(&state), &context, resource_type, &id, version).await?;
     if stored.is_deleted() {
         return Err(ApiError::gone(format!("Version {version} of {resource_type}/{id} is its deletion")));
     }
