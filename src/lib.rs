@@ -4,6 +4,7 @@
 //! with `search` (query parsing) beside `fhir`. See ARCHITECTURE.md.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod cli;
