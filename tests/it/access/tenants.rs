@@ -7,7 +7,7 @@
 //! `$validate` answer for A's ids exactly what they answer for ids that
 //! exist nowhere, and A's records are as they were afterwards. A's tokens,
 //! system and person alike, are refused on B's URL; every token is refused
-//! once it has expired.
+//! once it has expired, and a revoked one stays revoked.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +29,7 @@ on_both_databases!(
     a_person_of_one_tenant_sees_only_that_tenants_records,
     expired_tokens_are_refused,
     a_token_expires_at_its_expiry_to_the_millisecond,
+    a_token_shown_to_another_tenant_stays_revoked_at_home,
 );
 
 /// Tenant A: the access delivery as `World` ingests it.
@@ -673,5 +674,37 @@ async fn a_token_expires_at_its_expiry_to_the_millisecond(db: Db) {
         let answer = send(world, B, token, &read).await;
         assert_eq!(answer.status, 401, "{}", answer.text);
         assert!(answer.challenge.is_some_and(|c| c.contains("invalid_token")));
+    }
+}
+
+async fn a_token_shown_to_another_tenant_stays_revoked_at_home(db: Db) {
+    let tenants = Tenants::new(db).await;
+    let world = &tenants.world;
+    let store = &world.server.store;
+    let hash = zorgpoort::auth::token::hash;
+    let read = get("Patient");
+    // A revocation in B: B's access epoch moves on.
+    let revoked_in_b = world.server.token(B, "system/*.rs").await;
+    store.revoke_token(&hash(&revoked_in_b)).await.unwrap();
+    assert_eq!(send(world, B, &revoked_in_b, &read).await.status, 401);
+    let mentor = world.id("RelatedPerson", "vertegenwoordiger", MENTOR).await;
+    let client = tenants.client(A, CLIENT).await;
+    let person = world.person_token(
+        PersonRef::RelatedPerson(ResourceId::parse(&mentor).unwrap()),
+        &client,
+        "patient/*.rs",
+        3600,
+    );
+    for token in [world.server.token(A, "system/*.rs").await, person.await] {
+        assert_eq!(send(world, A, &token, &read).await.status, 200);
+        // Shown to B, refused there; then revoked in A (A's epoch moves
+        // on as well, to the number B's has).
+        assert_eq!(send(world, B, &token, &read).await.status, 401);
+        store.revoke_token(&hash(&token)).await.unwrap();
+        let answer = send(world, A, &token, &read).await;
+        assert_eq!(answer.status, 401, "a revoked token: {}", answer.text);
+        // Revoke once more in B for the next token.
+        let another = world.server.token(B, "system/*.rs").await;
+        store.revoke_token(&hash(&another)).await.unwrap();
     }
 }
