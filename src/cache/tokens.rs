@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::fhir::TenantCode;
 use crate::store::{Result, Store, TokenRecord};
 
 /// At most this many tokens are kept; when full, the cache starts over.
@@ -30,11 +31,17 @@ impl TokenCache {
         TokenCache { store, tokens: Mutex::new(HashMap::new()) }
     }
 
-    /// The stored token with this hash as it is at `epoch`, an access epoch
-    /// read after the request arrived (revoked and expired tokens included,
-    /// for the caller to refuse).
-    pub async fn find(&self, token_hash: &str, epoch: i64) -> Result<Option<TokenRecord>> {
+    /// The stored token with this hash as it is at `epoch`, the access epoch
+    /// of `tenant` (the tenant of the request) read after the request
+    /// arrived (revoked, expired and other tenants' tokens included, for the
+    /// caller to refuse).
+    ///
+    /// Only tokens of `tenant` are kept: an epoch says nothing about the
+    /// revocations of another tenant, whose own epoch may come to have the
+    /// same number.
+    pub async fn find(&self, tenant: &TenantCode, token_hash: &str, epoch: i64) -> Result<Option<TokenRecord>> {
         if let Some((record, read_under)) = self.tokens.lock().expect("token cache").get(token_hash)
+            && record.tenant == *tenant
             && *read_under == epoch
         {
             return Ok(Some(record.clone()));
@@ -42,7 +49,7 @@ impl TokenCache {
         // Read after the epoch: a revocation after this read bumps the epoch
         // past the one this entry is kept under.
         let record = self.store.find_token(token_hash).await?;
-        if let Some(record) = record.as_ref().filter(|r| !r.revoked) {
+        if let Some(record) = record.as_ref().filter(|r| !r.revoked && r.tenant == *tenant) {
             let mut tokens = self.tokens.lock().expect("token cache");
             // Entries of this tenant read under an older epoch may be revoked.
             tokens.retain(|_, (kept, read_under)| kept.tenant != record.tenant || *read_under == epoch);

@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for RequestContext {
             return Err(ApiError::unauthorized(Some("invalid_token"), "The access token is not valid"));
         }
         let database = state.freshness().state(&tenant).await?;
-        let record = state.tokens().find(&token::hash(presented), database.access_epoch).await?;
+        let record = state.tokens().find(&tenant, &token::hash(presented), database.access_epoch).await?;
         let now = state.clock().now();
         let record = match record {
             Some(r) if !r.revoked && r.expires_at > now.timestamp_millis() && r.tenant == tenant => r,

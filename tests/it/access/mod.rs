@@ -11,6 +11,7 @@ mod oracle;
 mod revocation;
 mod rules;
 mod system_writes;
+mod tenants;
 
 use reqwest::Method;
 use serde_json::Value;
@@ -45,11 +46,17 @@ impl World {
 
     /// Ingests a Pluriform delivery over HTTP.
     pub async fn deliver(&self, delivery: &Value) {
-        let token = self.server.token(TENANT, "ingest/pluriform").await;
+        self.deliver_to(TENANT, delivery).await;
+    }
+
+    /// Ingests a Pluriform delivery over HTTP into `tenant` (the delivery's
+    /// `organisatie.code` must name it).
+    pub async fn deliver_to(&self, tenant: &str, delivery: &Value) {
+        let token = self.server.token(tenant, "ingest/pluriform").await;
         let response = self
             .server
             .client
-            .post(format!("{}/{TENANT}/ingest/pluriform", self.server.origin))
+            .post(format!("{}/{tenant}/ingest/pluriform", self.server.origin))
             .bearer_auth(token)
             .body(delivery.to_string())
             .send()
@@ -64,10 +71,18 @@ impl World {
 
     /// The server id of a vendor record, by its identifier.
     pub async fn id(&self, resource_type: &str, kind: &str, number: &str) -> String {
+        self.id_in(TENANT, &self.system, resource_type, kind, number).await
+    }
+
+    /// The server id of a vendor record of `tenant`, found with `token` (a
+    /// system token of that tenant).
+    pub async fn id_in(&self, tenant: &str, token: &str, resource_type: &str, kind: &str, number: &str) -> String {
         let path = format!(
-            "{resource_type}?identifier=https://zorgpoort.nl/fhir/NamingSystem/pameijer/pluriform/{kind}|{number}"
+            "{}/{resource_type}?identifier=https://zorgpoort.nl/fhir/NamingSystem/{tenant}/pluriform/{kind}|{number}",
+            self.server.base(tenant)
         );
-        let (status, bundle) = self.get(&self.system, &path).await;
+        let response = self.server.client.get(&path).bearer_auth(token).send().await.unwrap();
+        let (status, bundle) = json(response).await;
         assert_eq!(status, 200, "{bundle}");
         let ids = crate::common::entry_ids(&bundle);
         assert_eq!(ids.len(), 1, "{path}: {bundle}");
@@ -81,8 +96,13 @@ impl World {
     /// A person token for a representative (by relatienummer) or, with
     /// `kind` "client", for a client, with the client in context.
     pub async fn person_token(&self, user: PersonRef, patient: &str, scope: &str, ttl: u64) -> String {
+        self.person_token_in(TENANT, user, patient, scope, ttl).await
+    }
+
+    /// A person token of `tenant`, valid for `ttl` seconds.
+    pub async fn person_token_in(&self, tenant: &str, user: PersonRef, patient: &str, scope: &str, ttl: u64) -> String {
         let (record, token) = zorgpoort::cli::token::new_person_token(
-            TenantCode::parse(TENANT).unwrap(),
+            TenantCode::parse(tenant).unwrap(),
             &user,
             &ResourceId::parse(patient).unwrap(),
             scope,
