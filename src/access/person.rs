@@ -240,10 +240,16 @@ pub fn decide(
         slices,
         own_record,
         referenced_directory: directory,
+        // Only the clients this token reaches: a client out of reach (a
+        // `patient/` token for another client) cannot be seen at all, and
+        // must not narrow what may be searched of the one in context.
         identity_only: match resource_type {
-            ResourceType::Patient => {
-                access.clients.iter().filter(|c| identity_only(access, &c.client)).map(|c| c.client.clone()).collect()
-            }
+            ResourceType::Patient => access
+                .clients
+                .iter()
+                .filter(|c| scope_allows(&c.client, resource_type) && identity_only(access, &c.client))
+                .map(|c| c.client.clone())
+                .collect(),
             _ => Vec::new(),
         },
     })))

@@ -165,6 +165,8 @@ pub static SEARCH_PARAMS: &[SearchParamDef] = &[
     p(T::Consent, "date", Date, &["dateTime"]),
     p(T::Consent, "period", Date, &["provision.period"]),
     p(T::Consent, "actor", Reference, &["provision.actor.reference"]),
+    // Who gave or changed it: staff a person sees through it.
+    p(T::Consent, "consentor", Reference, &["performer"]),
     p(T::Coverage, "identifier", Token, &["identifier"]),
     patient(T::Coverage, &["beneficiary"]),
     p(T::Coverage, "beneficiary", Reference, &["beneficiary"]),

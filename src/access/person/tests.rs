@@ -393,3 +393,17 @@ fn every_combination_follows_the_rules() {
     assert!(cases > 3000, "{cases}");
     println!("every_combination_follows_the_rules: {cases} cases checked");
 }
+
+#[test]
+fn the_identity_view_of_a_client_out_of_reach_does_not_narrow_the_client_in_context() {
+    let every = DataCategory::ALL;
+    let grants = [grant("c1", "r1", &every, &[]), grant("c2", "r2", &[C::Reports], &[])];
+    let access = PersonAccess::from_grants(&[id("r1"), id("r2")], &grants, |_| None, today());
+    let person = representative("r1", "c1");
+    let patient = Scopes::parse("patient/*.rs").unwrap();
+    let v = visibility(decide(&person, &access, &patient, T::Patient, Interaction::Search));
+    assert!(v.identity_only.is_empty(), "c2 is out of this token's reach: {v:?}");
+    let user = Scopes::parse("user/*.rs").unwrap();
+    let v = visibility(decide(&person, &access, &user, T::Patient, Interaction::Search));
+    assert_eq!(v.identity_only, vec![id("c2")]);
+}

@@ -24,7 +24,8 @@ use crate::fhir::types::ResourceType;
 /// 2: token texts and strings as written (migration 0003).
 /// 3: the search parameters the access rules need (issue 14).
 /// 4: `Communication?_tag` (the message audience of the vendor contract).
-pub const INDEX_VERSION: i64 = 4;
+/// 5: `Consent?consentor`: staff who changed a consent are referred to.
+pub const INDEX_VERSION: i64 = 5;
 
 /// The extraction of this build: its version and its fingerprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +129,7 @@ mod tests {
         // keeps an older gateway from rebuilding a newer one's index.
         assert_eq!(
             (fingerprint().version, fingerprint().hash.as_str()),
-            (4, "3f780fdb85ef59fc5cb6e8b4f0c2dcc22aa8b6042dbad8a2eee25ad7aca48706"),
+            (5, "4ea7c450f11930f70ceea50d22b2e871ea7b47c8da647d9e5f608e440ab09365"),
             "the search index extraction changed: raise INDEX_VERSION and update this test"
         );
     }

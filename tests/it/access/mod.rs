@@ -8,6 +8,7 @@
 mod caress;
 mod delivery;
 mod oracle;
+mod pluriform;
 mod revocation;
 mod rules;
 mod system_writes;
