@@ -2,8 +2,9 @@
 //! Pluriform representative listed under two clients with the same
 //! `relatienummer` is a RelatedPerson for each, each with its own patient
 //! and grant. The two records are one person, linked by the relatienummer
-//! alone (the e-mail addresses differ here): a token for either, with the
-//! other client in context, acts as the record for that client and sees
+//! alone (the e-mail addresses differ here), and a third record is linked
+//! through the e-mail address of the second: a token for any of them,
+//! with another client in context, acts as the record for that client and sees
 //! what that client's grant allows; one client's grant never opens the
 //! other's data; and what the representative wrote under a client names
 //! their record there. Through real HTTP, and `zorgpoort token issue`.
@@ -27,6 +28,12 @@ const A: &str = "600001";
 const B: &str = "600002";
 /// Mentor with full access of A; a naaste with `beperkt` (reports) of B.
 const SHARED: &str = "V-SHARED";
+/// A naaste of C, with the e-mail address [`SHARED`] has under B: the same
+/// person, linked through the record for B.
+const C: &str = "600003";
+const SHARED_AT_C: &str = "V-SHARED-C";
+/// A client the person does not represent.
+const STRANGER: &str = "600004";
 const CHANGED: &str = "2026-11-20T09:00:00+01:00";
 
 async fn a_representative_of_two_clients_is_a_related_person_for_each(db: Db) {
@@ -88,14 +95,20 @@ async fn a_token_for_one_record_acts_for_the_other_client_as_the_record_there(db
     assert!(patient.get("address").is_some(), "the whole Patient: {patient}");
     assert_eq!(world.get(&token, &format!("RelatedPerson/{for_a}")).await.0, 200);
 
-    // Without --patient the person's two clients are named; a client the
+    // C: linked to the record for A through the record for B (relatienummer,
+    // then e-mail address).
+    let (c, for_c) = (world.client(C).await, world.id("RelatedPerson", "vertegenwoordiger", SHARED_AT_C).await);
+    let (header, _) = issue(&world, &format!("RelatedPerson/{for_a}"), Some(&c)).await;
+    assert!(header.contains(&format!("token for RelatedPerson/{for_c} (client in context: Patient/{c})")), "{header}");
+
+    // Without --patient the person's clients are named; a client the
     // person does not represent is refused.
-    let refused = issue_fails(&world, &format!("RelatedPerson/{for_a}"), None).await;
-    assert!(refused.contains("acts for 2 clients"), "{refused}");
-    for number in [&a, &b] {
+    let refused = issue_fails(&world, &format!("RelatedPerson/{for_c}"), None).await;
+    assert!(refused.contains("acts for 3 clients"), "{refused}");
+    for number in [&a, &b, &c] {
         assert!(refused.contains(number.as_str()), "{refused}");
     }
-    let stranger = world.client("600003").await;
+    let stranger = world.client(STRANGER).await;
     let refused = issue_fails(&world, &format!("RelatedPerson/{for_a}"), Some(&stranger)).await;
     assert!(refused.contains("is not a record of, or for"), "{refused}");
 }
@@ -234,14 +247,15 @@ fn party(number: &str) -> Value {
 }
 
 /// Clients A and B with [`SHARED`] under each (another e-mail address
-/// under each: only the relatienummer links them), and C, whom they do not
-/// represent; a report and a message by the representative under B,
-/// messages from and to them under A.
+/// under each: only the relatienummer links them), C with
+/// [`SHARED_AT_C`], and a client they do not represent; a report and a
+/// message by the representative under B, messages from and to them
+/// under A.
 fn delivery() -> Value {
     let staff = json!({"soort": "medewerker", "nummer": "M-1"});
-    let representative = |soort: &str, access: &str, email: &str| {
+    let representative = |number: &str, soort: &str, access: &str, email: &str| {
         json!({
-            "relatienummer": SHARED,
+            "relatienummer": number,
             "naam": {"voornamen": "Sam", "voorvoegsel": "", "achternaam": "Gedeeld"},
             "relatie": "broer", "soort": soort, "volgorde": null,
             "portaaltoegang": access, "mag_schrijven": "J",
@@ -285,7 +299,7 @@ fn delivery() -> Value {
         "clienten": [
             client(
                 A,
-                vec![representative("mentor", "volledig", "sam@example.nl")],
+                vec![representative(SHARED, "mentor", "volledig", "sam@example.nl")],
                 vec![report(format!("RR-{A}-1"), staff.clone())],
                 vec![
                     message(format!("B-{A}-1"), &party(SHARED), &staff),
@@ -294,11 +308,12 @@ fn delivery() -> Value {
             ),
             client(
                 B,
-                vec![representative("naaste", "beperkt", "sam.gedeeld@example.nl")],
+                vec![representative(SHARED, "naaste", "beperkt", "sam.gedeeld@example.nl")],
                 vec![report(format!("RR-{B}-1"), staff.clone()), report(format!("RR-{B}-2"), party(SHARED))],
                 vec![message(format!("B-{B}-1"), &party(SHARED), &staff)],
             ),
-            client("600003", vec![], vec![], vec![]),
+            client(C, vec![representative(SHARED_AT_C, "naaste", "beperkt", " Sam.Gedeeld@Example.nl")], vec![], vec![]),
+            client(STRANGER, vec![], vec![], vec![]),
         ]
     })
 }
