@@ -3,8 +3,12 @@
 //! and the Amsterdam date is the same.
 //!
 //! A person is the set of their records in one tenant: a client's Patient,
-//! or every RelatedPerson with the same normalised e-mail address as the
-//! token's user (one per client they represent). Their grants are the
+//! or the RelatedPersons of a representative (one per client they
+//! represent: an R4 RelatedPerson has one patient). Those are the token's
+//! user and every RelatedPerson of the tenant linked to it, directly or
+//! through another, by the same normalised e-mail address or the same
+//! identifier (system and value: a Pluriform representative of several
+//! clients has their `relatienummer` under each). Their grants are the
 //! access-grant Consents naming one of those RelatedPersons. The decision
 //! itself is `access::person`'s; this module only fetches its inputs.
 //!
@@ -13,7 +17,7 @@
 //! [`super::Freshness`]): the entry is loaded again, so the revocation counts
 //! from the very next request, on every instance.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -27,7 +31,8 @@ use crate::store::{Result, Store, StoredResource};
 
 /// At most this many persons are kept; when full, the cache starts over.
 const MAX_PERSONS: usize = 20_000;
-/// The most identities and grants one person's lookup reads.
+/// The most identities and grants one person's lookup reads, and the most
+/// searches that look for the person's identities.
 const MAX_RECORDS: u32 = 1000;
 
 type Key = (TenantCode, String);
@@ -87,10 +92,7 @@ pub async fn load(store: &dyn Store, tenant: &TenantCode, user: &PersonRef, toda
     };
     let identities = match user {
         PersonRef::Patient(id) => return Ok(PersonAccess::own(id)),
-        PersonRef::RelatedPerson(id) => match email(&record) {
-            Some(address) => same_person(store, tenant, id, &address).await?,
-            None => vec![id.clone()],
-        },
+        PersonRef::RelatedPerson(id) => same_person(store, tenant, id, &record).await?,
     };
     let actors = identities.iter().map(|id| format!("RelatedPerson/{id}")).collect::<Vec<_>>().join(",");
     let grants: Vec<AccessGrant> = search_all(
@@ -124,7 +126,8 @@ pub async fn load(store: &dyn Store, tenant: &TenantCode, user: &PersonRef, toda
 /// The clients a person's records belong to, each with the person's record
 /// for that client (their `fhirUser` there): a client's own Patient, or
 /// the RelatedPerson of each client the representative stands for (found
-/// by e-mail); empty when the user's record is not there.
+/// by e-mail address and identifier); empty when the user's record is not
+/// there.
 pub async fn clients_of(
     store: &dyn Store,
     tenant: &TenantCode,
@@ -132,10 +135,7 @@ pub async fn clients_of(
 ) -> Result<Vec<(ResourceId, PersonRef)>> {
     let Some(record) = current(store, tenant, user.resource_type(), user.id()).await? else { return Ok(Vec::new()) };
     let PersonRef::RelatedPerson(id) = user else { return Ok(vec![(user.id().clone(), user.clone())]) };
-    let identities = match email(&record) {
-        Some(address) => same_person(store, tenant, id, &address).await?,
-        None => vec![id.clone()],
-    };
+    let identities = same_person(store, tenant, id, &record).await?;
     let mut clients: Vec<(ResourceId, PersonRef)> = Vec::new();
     for identity in identities {
         let client = current(store, tenant, ResourceType::RelatedPerson, &identity)
@@ -169,27 +169,86 @@ pub async fn find_by_identifier(
     })
 }
 
-/// The RelatedPersons with the same normalised e-mail address as `user`.
+/// The RelatedPersons of the person whose record for one client is `user`
+/// (`record`): it, and every RelatedPerson of the tenant that shares a
+/// [`Link`] with one of them, transitively; at most [`MAX_RECORDS`], found
+/// with at most as many searches (the person is then cut short: fewer
+/// records, never another person's).
 async fn same_person(
     store: &dyn Store,
     tenant: &TenantCode,
     user: &ResourceId,
-    address: &str,
+    record: &Value,
 ) -> Result<Vec<ResourceId>> {
-    let mut identities: Vec<ResourceId> =
-        search_all(store, tenant, ResourceType::RelatedPerson, &[("telecom", &format!("email|{address}"))])
-            .await?
-            .iter()
-            .filter(|stored| {
-                stored.content.as_deref().and_then(|c| email(&serde_json::from_str(c).ok()?)).as_deref()
-                    == Some(address)
-            })
-            .map(|stored| stored.id.clone())
-            .collect();
-    if !identities.contains(user) {
-        identities.push(user.clone());
+    let limit = MAX_RECORDS as usize;
+    let mut identities = vec![user.clone()];
+    let mut searched: HashSet<Link> = HashSet::new();
+    let mut pending = links(record);
+    while let Some(link) = pending.pop() {
+        if identities.len() >= limit || searched.len() >= limit {
+            break;
+        }
+        if !searched.insert(link.clone()) {
+            continue;
+        }
+        let criterion = link.criterion();
+        for stored in search_all(store, tenant, ResourceType::RelatedPerson, &[(criterion.0, &criterion.1)]).await? {
+            if identities.contains(&stored.id) || identities.len() >= limit {
+                continue;
+            }
+            let Some(found) = json(&stored) else { continue };
+            let found_links = links(&found);
+            // The index is a search's: the link itself must be exactly there.
+            if !found_links.contains(&link) {
+                continue;
+            }
+            identities.push(stored.id.clone());
+            pending.extend(found_links.into_iter().filter(|l| !searched.contains(l)));
+        }
     }
     Ok(identities)
+}
+
+/// What makes two RelatedPersons of a tenant records of one person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Link {
+    /// The first e-mail address, normalised (trimmed, lower case).
+    Email(String),
+    /// An identifier, system and value as they are.
+    Identifier { system: String, value: String },
+}
+
+impl Link {
+    /// The search parameter and value that find the records with it.
+    fn criterion(&self) -> (&'static str, String) {
+        match self {
+            Link::Email(address) => ("telecom", format!("email|{}", escaped(address))),
+            Link::Identifier { system, value } => ("identifier", format!("{}|{}", escaped(system), escaped(value))),
+        }
+    }
+}
+
+/// A record's links: its e-mail address and each identifier with a
+/// system and a value.
+fn links(record: &Value) -> Vec<Link> {
+    let identifiers = record.get("identifier").and_then(Value::as_array).into_iter().flatten().filter_map(|i| {
+        let (system, value) = (i.get("system")?.as_str()?, i.get("value")?.as_str()?);
+        (!system.is_empty() && !value.is_empty())
+            .then(|| Link::Identifier { system: system.to_owned(), value: value.to_owned() })
+    });
+    email(record).map(Link::Email).into_iter().chain(identifiers).collect()
+}
+
+/// A search value with the characters R4 search gives a meaning escaped.
+fn escaped(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '\\' | ',' | '|' | '$') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The first e-mail address of a person's record, normalised (trimmed,
@@ -229,4 +288,42 @@ async fn search_all(
     let request = search::parse(resource_type, &params, Handling::Strict, limits)
         .map_err(|e| crate::store::Error::new(crate::store::ErrorKind::Internal, e.0))?;
     Ok(store.search(tenant, &request, &access::internal(InternalWork::LoadingGrants)).await?.resources)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_record_links_by_its_first_e_mail_address_and_its_identifiers() {
+        let record = json!({
+            "identifier": [
+                {"system": "https://zorgpoort.nl/fhir/NamingSystem/t/pluriform/vertegenwoordiger", "value": "R-1"},
+                {"value": "no system"},
+                {"system": "s", "value": ""}
+            ],
+            "telecom": [{"system": "phone", "value": "06"}, {"system": "email", "value": " Anna@Example.NL "},
+                        {"system": "email", "value": "second@example.nl"}]
+        });
+        assert_eq!(
+            links(&record),
+            [
+                Link::Email("anna@example.nl".into()),
+                Link::Identifier {
+                    system: "https://zorgpoort.nl/fhir/NamingSystem/t/pluriform/vertegenwoordiger".into(),
+                    value: "R-1".into()
+                }
+            ]
+        );
+        assert!(links(&json!({"telecom": [{"system": "email", "value": "  "}]})).is_empty());
+    }
+
+    #[test]
+    fn search_values_are_escaped() {
+        let link = Link::Identifier { system: "a|b".into(), value: r"x,y$z\w".into() };
+        assert_eq!(link.criterion(), ("identifier", r"a\|b|x\,y\$z\\w".to_owned()));
+        assert_eq!(Link::Email("a@b.nl".into()).criterion(), ("telecom", "email|a@b.nl".to_owned()));
+    }
 }

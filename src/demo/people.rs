@@ -5,10 +5,12 @@
 //!
 //! - A **mentor** with `portaaltoegang` `volledig` (full access: the access
 //!   log and every message of the client) of the first client, who is also
-//!   the mentor (`volledig`) of the second client. As Pluriform has it, the
-//!   one person is a vertegenwoordiger under each client, with a different
+//!   the mentor (`volledig`) of the second client. The one person is a
+//!   vertegenwoordiger under each client, here with a different
 //!   `relatienummer` per client and the same e-mail address: the gateway
-//!   links a person's identities by their normalised e-mail address.
+//!   links a person's records (a RelatedPerson per client) by their
+//!   normalised e-mail address, and by their identifier, the relatienummer,
+//!   when Pluriform lists them with one number under both.
 //! - A **naaste** (a sister) of the first client with `beperkt` (identity and
 //!   reports) and `mag_schrijven` `N`.
 //! - A **bewindvoerder** of the first client with `financieel` (identity,

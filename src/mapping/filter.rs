@@ -46,6 +46,19 @@ pub fn linked_reference(kind: &str, source_id: &str) -> String {
     format!("{LINKED_REFERENCE_PREFIX}{kind}:{id}")
 }
 
+/// Between a record's own id and the id of what it is a record within
+/// (`within`): `R-2001@100234` is the record `R-2001` of client `100234`.
+pub const WITHIN_SEPARATOR: char = '@';
+
+/// The source id of the record `id` within `scope` (`within`): a record
+/// that the vendor numbers once for all clients but that is one record
+/// per client (a Pluriform representative). In both ids `%` and `@` are
+/// percent-encoded, so that the first `@` always ends the record's own id.
+pub fn within_id(id: &str, scope: &str) -> String {
+    let encode = |s: &str| s.replace('%', "%25").replace(WITHIN_SEPARATOR, "%40");
+    format!("{}{WITHIN_SEPARATOR}{}", encode(id), encode(scope))
+}
+
 /// Between the kinds of a source reference that may name a record of any
 /// of them (`ref_any`): the writer takes the first kind that has a record
 /// with the id.
@@ -105,7 +118,7 @@ fn signature(name: &str) -> Option<Args> {
         "ref" => Args::Reference,
         "linked" => Args::Kind,
         "ref_any" => Args::Kinds,
-        "and" | "or" | "unless" => Args::Field,
+        "and" | "or" | "unless" | "within" => Args::Field,
         "caress_period" => Args::Fields2,
         _ => return None,
     })
@@ -259,6 +272,10 @@ impl Filters {
                 let period = value::caress_agenda_period(start, &end, whole_days).map_err(|e| e.to_string())?;
                 let (start, end) = period.to_fhir();
                 Ok(json!({"start": start, "end": end}))
+            }),
+            "within" => on_text(input, |id| match text(&argument(&call.args[0], scope)) {
+                Some(within) => Ok(Value::String(within_id(id, &within))),
+                None => Err(format!("within: `{}` has no value", call.args[0].as_text())),
             }),
             "and" => Ok(if holds(&input) { argument(&call.args[0], scope) } else { Value::Null }),
             "or" => Ok(if holds(&input) { input } else { argument(&call.args[0], scope) }),
@@ -469,6 +486,28 @@ mod tests {
         check("p | present | or(q) | unless(p)", json!({"q": "x"}), json!("x"));
         check("p | present | or(q) | unless(p)", json!({}), Value::Null);
         check("p | present | or(q) | unless(p)", json!({"p": {"a": 1}}), Value::Null);
+    }
+
+    #[test]
+    fn within_keys_a_record_per_scope() {
+        let record = json!({"nr": "R-1", "client": "100234", "n": 7, "odd": "a@b%c", "leeg": ""});
+        check("nr | within(client)", record.clone(), json!("R-1@100234"));
+        check("nr | within(client) | ref(client)", record.clone(), json!("urn:zorgpoort:source:client:R-1@100234"));
+        check("n | within(client)", record.clone(), json!("7@100234"));
+        check("odd | within(odd)", record.clone(), json!("a%40b%25c@a%40b%25c"));
+        check("missing | within(client)", record.clone(), Value::Null);
+        let filters = Filters::for_tests();
+        for expression in ["nr | within(leeg)", "nr | within(missing)"] {
+            let error = crate::mapping::template::evaluate(
+                &parse(expression).unwrap(),
+                &Scope::new(&record, None, &Value::Null),
+                &filters,
+            );
+            assert!(error.unwrap_err().reason.contains("has no value"), "{expression}");
+        }
+        // Two different pairs never give one id.
+        assert_ne!(within_id("a@b", "c"), within_id("a", "b@c"));
+        assert_ne!(within_id("a%40b", "c"), within_id("a@b", "c"));
     }
 
     #[test]

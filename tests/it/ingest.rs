@@ -418,7 +418,8 @@ async fn a_bewindvoerder_is_granted_money_matters_only(db: Db) {
     );
     let summary = ingest(&server.store, &pluriform(), &deliveries.file("d.json", &d)).await;
     let warning = summary.warnings.iter().find(|w| w.kind == "vertegenwoordiger").expect("a warning");
-    assert_eq!(warning.source_id, "R-1");
+    // A representative is a record per client: its relatienummer within the client.
+    assert_eq!(warning.source_id, "R-1@1");
     assert_eq!(
         warning.message,
         "a bewindvoerder manages money only: access to agenda, consents, measurements, messages, plan, \
@@ -480,7 +481,7 @@ async fn parental_authority_ends_at_18(db: Db) {
             "parental authority ends at 18: the grant of {kind} ends on {last_day}, the day before the client's 18th birthday"
         )
     };
-    assert_eq!(warnings, [("R-1", expected("ouder met gezag").as_str())]);
+    assert_eq!(warnings, [("R-1@1", expected("ouder met gezag").as_str())]);
     let ouder = grant_of(&server, &token, "R-1").await;
     assert_eq!(ouder["status"], "active");
     assert_eq!(ouder["provision"]["period"], json!({"start": "2024-01-01", "end": last_day}));
@@ -501,7 +502,7 @@ async fn parental_authority_ends_at_18(db: Db) {
     assert_eq!((summary.created, summary.rejected), (2, 0), "{summary:?}");
     let warnings: Vec<(&str, &str)> =
         summary.warnings.iter().map(|w| (w.source_id.as_str(), w.message.as_str())).collect();
-    assert_eq!(warnings, [("R-3", expected("voogd").as_str())]);
+    assert_eq!(warnings, [("R-3@1", expected("voogd").as_str())]);
     let voogd = grant_of(&server, &token, "R-3").await;
     assert_eq!(voogd["provision"]["period"], json!({"start": "2024-01-01", "end": last_day}));
     let earlier = grant_of(&server, &token, "R-4").await;

@@ -5,6 +5,7 @@
 //! and a denied side, on both databases; and `oracle`, random worlds whose
 //! every search must answer what a brute-force reading of the rules says.
 
+mod across_clients;
 mod caress;
 mod delivery;
 mod oracle;

@@ -90,11 +90,11 @@ fn pluriform_samples_map_as_their_golden_files() {
     assert_eq!(resource("client", "100003")["name"][0]["family"], "van den Kuipers");
     assert_eq!(resource("client", "100003")["gender"], "male");
     // Representatives: role, order, relation (known or kept as text).
-    let mentor = resource("vertegenwoordiger", "R-100009-2");
+    let mentor = resource("vertegenwoordiger", "R-100009-2@100009");
     assert_eq!(mentor["relationship"][0]["coding"].as_array().unwrap().len(), 2, "{mentor}");
-    let neighbour = resource("vertegenwoordiger", "R-100009-1");
+    let neighbour = resource("vertegenwoordiger", "R-100009-1@100009");
     assert_eq!(neighbour["relationship"][1]["coding"][0]["code"], "NBOR");
-    let mentor_as_relation = resource("vertegenwoordiger", "R-100003-1");
+    let mentor_as_relation = resource("vertegenwoordiger", "R-100003-1@100003");
     assert_eq!(mentor_as_relation["relationship"][1], json!({"text": "mentor"}));
     // The delta: a container changes nothing of the client itself, nor of
     // its persoonsbeeld when it does not name one.
@@ -133,7 +133,7 @@ fn pluriform_samples_map_as_their_golden_files() {
     assert_eq!(parts(find("factuur", "F-100026-1")), ["", "document", "binary"]);
     assert_eq!(parts(find("evaluatie", "EV-100026-0")), ["", "binary"]);
     assert_eq!(parts(find("client", "100015")), ["", "careteam", "episode"]);
-    assert_eq!(parts(find("vertegenwoordiger", "R-100003-1")), ["", "grant"]);
+    assert_eq!(parts(find("vertegenwoordiger", "R-100003-1@100003")), ["", "grant"]);
     // Money, report times in winter and summer, the report's author.
     assert_eq!(resource("factuur", "F-100009-0")["totalNet"], json!({"value": 4615.16, "currency": "EUR"}));
     assert_eq!(resource("rapportage", "RR-100015-0")["sent"], "2024-12-27T04:45:00+01:00");
@@ -147,7 +147,7 @@ fn pluriform_samples_map_as_their_golden_files() {
     assert_eq!(resource("toestemming", "T-100009-2")["scope"]["coding"][0]["code"], "research");
     assert_eq!(resource("toestemming", "T-100026-0")["provision"]["type"], "deny");
     // A bewindvoerder with financieel: identity, profile and finance, nothing to write.
-    let grant = part(find("vertegenwoordiger", "R-100015-1"), "grant");
+    let grant = part(find("vertegenwoordiger", "R-100015-1@100015"), "grant");
     assert_eq!(codes(&grant["provision"]["class"]), ["identity", "profile", "finance"]);
     assert!(grant["provision"].get("provision").is_none(), "{grant}");
 }

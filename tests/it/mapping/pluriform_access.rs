@@ -51,7 +51,7 @@ fn a_mentor_with_full_access_who_may_write() {
                 "actor": [{
                     "role": {"coding": [{"system": "urn:oid:2.16.840.1.113883.2.4.3.11.22.472", "code": "15",
                                          "display": "Mentor"}], "text": "mentor"},
-                    "reference": {"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001"}
+                    "reference": {"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001@100234"}
                 }],
                 "action": action("access", "Access"),
                 "class": [
@@ -145,7 +145,10 @@ fn each_level_reads_and_writes_what_the_access_model_says() {
         assert_eq!(codes(&provision["provision"][0]["class"]), *write, "{case}");
         assert_eq!(record.warnings, *warnings, "{case}: one warning, though two resources look the code up");
         // Every grant names its representative and its period, whatever it allows.
-        assert_eq!(provision["actor"][0]["reference"]["reference"], "urn:zorgpoort:source:vertegenwoordiger:R-2001");
+        assert_eq!(
+            provision["actor"][0]["reference"]["reference"],
+            "urn:zorgpoort:source:vertegenwoordiger:R-2001@100234"
+        );
         assert_eq!(provision["period"], json!({"start": "2024-01-01"}), "{case}");
     }
 }
@@ -201,5 +204,32 @@ fn full_access_is_the_access_log_category() {
     }
     for level in ["noodzakelijk", "beperkt", "financieel", "geen"] {
         assert!(!lists_it("mentor", level), "{level}");
+    }
+}
+
+#[test]
+fn a_representative_is_one_record_per_client() {
+    // The same relatienummer under two clients: two records, each a
+    // RelatedPerson of its own client with the vendor's number as its
+    // identifier, and a grant naming that one.
+    for client in ["100234", "100235"] {
+        let outcome = super::map_pluriform_in(
+            "vertegenwoordiger",
+            representative("mentor", "volledig", "J"),
+            &json!({"clientnummer": client}),
+        );
+        let record = mapped(&outcome);
+        assert_eq!(
+            (record.source_id.as_str(), record.client.as_deref()),
+            (format!("R-2001@{client}").as_str(), Some(client))
+        );
+        let person = part(record, "");
+        assert_eq!(person["patient"]["reference"], format!("urn:zorgpoort:source:client:{client}"));
+        assert_eq!(person["identifier"][0]["value"], "R-2001");
+        let grant = part(record, "grant");
+        assert_eq!(
+            grant["provision"]["actor"][0]["reference"]["reference"],
+            format!("urn:zorgpoort:source:vertegenwoordiger:R-2001@{client}")
+        );
     }
 }

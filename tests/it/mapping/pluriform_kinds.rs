@@ -47,7 +47,7 @@ fn a_report_is_a_communication_from_its_author() {
         (json!({"soort": "client"}), Some(CLIENT), vec![]),
         (
             json!({"soort": "vertegenwoordiger", "relatienummer": "R-2001"}),
-            Some("urn:zorgpoort:source:vertegenwoordiger:R-2001"),
+            Some("urn:zorgpoort:source:vertegenwoordiger:R-2001@100234"),
             vec![],
         ),
         (json!({"soort": "buurman"}), None, vec!["`buurman` is not a known code of `partij`; taken as its otherwise"]),
@@ -251,7 +251,7 @@ fn a_message_between_the_client_side_and_the_care_team() {
         "van": {"soort": "vertegenwoordiger", "relatienummer": "R-2001"}, "aan": {"soort": "client"}, "tekst": "Hoi",
         "in_antwoord_op": null, "gewijzigd": "2026-11-20T09:00:00+01:00"});
     let message = written(mapped(&map_pluriform("bericht", from_representative)));
-    assert_eq!(message["sender"], json!({"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001"}));
+    assert_eq!(message["sender"], json!({"reference": "urn:zorgpoort:source:vertegenwoordiger:R-2001@100234"}));
     assert_eq!(message["recipient"], json!([{"reference": CLIENT}]));
     assert!(message.get("inResponseTo").is_none());
     // To the care team without a name: the client's eerstverantwoordelijke
@@ -311,7 +311,7 @@ fn a_consent_of_the_client() {
             "proposed",
             Value::Null,
             "research",
-            json!([{"reference": "urn:zorgpoort:source:vertegenwoordiger:R-1"}]),
+            json!([{"reference": "urn:zorgpoort:source:vertegenwoordiger:R-1@100234"}]),
         ),
         (
             json!("J"),

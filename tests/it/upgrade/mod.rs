@@ -4,9 +4,11 @@
 //! rows. The earlier databases are SQL fixtures (`fixture.rs`); the
 //! rebuild of the search index that migrating runs resumes after a stop,
 //! runs once when several gateways open the database together, and
-//! retires the search results gateways keep in memory.
+//! retires the search results gateways keep in memory. `representatives`:
+//! migration 0011 keys the stored Pluriform representatives per client.
 
 mod fixture;
+mod representatives;
 mod searches;
 
 use std::collections::BTreeMap;
