@@ -9,7 +9,9 @@
 //! Prepares a store of 2,000 made-up clients (210,006 resources, skipped
 //! when the database already holds exactly that data), starts the release
 //! server as a child process, and drives it with `wrk` from the same
-//! machine: read by id and three searches, ids and patients drawn at random.
+//! machine: read by id and three searches, ids and patients drawn at random,
+//! each once with a system token and once with person tokens (for every
+//! client a token of its mentor, a representative with a limited grant).
 //! In the same run a bare axum server answering the bytes of one
 //! Observation read from memory gives the limit of this machine; every
 //! figure is also shown as a percentage of it. Prints a markdown table and
@@ -31,8 +33,9 @@ use bytes::Bytes;
 use chrono::Utc;
 use sqlx::{AssertSqlSafe, Connection};
 
+use zorgpoort::access::PersonRef;
 use zorgpoort::demo::{DemoSize, Generator, OTHER_RESOURCES_PER_CLIENT};
-use zorgpoort::fhir::{ResourceType, TenantCode};
+use zorgpoort::fhir::{ResourceId, ResourceType, TenantCode};
 use zorgpoort::store::{self, Store, WriteOp};
 
 /// The tenant of the benchmark data.
@@ -46,6 +49,17 @@ const WRK_CONNECTIONS: u32 = 32;
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// The code searched for: body weight.
 const WEIGHT_CODE: &str = "http://loinc.org%7C29463-7";
+/// What the load writes and lists, bumped when that changes so that a
+/// rerun loads again. 2: the mentor's grant lists messages; each client's
+/// representative and each Observation's client are listed.
+const DATA_VERSION: u32 = 2;
+/// Scopes of the person tokens: what a portal app asks for.
+const PERSON_SCOPE: &str = "patient/*.rs openid fhirUser";
+/// The person figure of a scenario must be at least this share of the
+/// system figure (docs/benchmarks.md).
+const PERSON_SHARE: f64 = 0.85;
+/// Lifetime of the benchmark's tokens.
+const TOKEN_TTL_SECS: u64 = 86_400;
 
 const USAGE: &str = "\
 usage: cargo bench --bench http_load -- [options]
@@ -265,6 +279,28 @@ impl Scenario {
         }
     }
 
+    /// How many matches each search must have with the person token of the
+    /// client's mentor, whose grant lists measurements, reports, messages
+    /// and agenda (generate.rs, `mentor_grant`): every body weight, every
+    /// appointment, and of the Communications the reports (by their
+    /// category) and the messages the mentor sends or receives (the
+    /// messages category is restricted to those: no full access). Every
+    /// generated message is addressed to the mentor, so the person sees
+    /// what the system token sees, and the two figures compare the same
+    /// answers.
+    fn expected_person_total(self, size: &DemoSize) -> Option<u64> {
+        match self {
+            Scenario::CommunicationSearch => {
+                let communications = size.communications_per_client;
+                // Communication i is a report unless i % 3 == 2 (a message to the mentor).
+                let reports = (0..communications).filter(|i| i % 3 != 2).count();
+                let messages_to_the_mentor = communications - reports;
+                Some((reports + messages_to_the_mentor) as u64)
+            }
+            _ => self.expected_total(size),
+        }
+    }
+
     /// The target of docs/benchmarks.md, if any: a description and whether it is met.
     fn target(self, db: Db, run: &WrkRun, bare_rps: f64) -> Option<(String, bool)> {
         match (self, db) {
@@ -281,10 +317,31 @@ impl Scenario {
 // ---------------------------------------------------------------------------
 // The run
 
+/// Which token a measurement used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenKind {
+    /// One system token (`system/*.rs`) for every request.
+    System,
+    /// For each request the person token of the client it names: the
+    /// client's mentor (`patient/*.rs openid fhirUser`).
+    Person,
+}
+
+impl TokenKind {
+    fn label(self) -> &'static str {
+        match self {
+            TokenKind::System => "system",
+            TokenKind::Person => "person",
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Measurement {
     scenario: String,
     database: String,
+    /// `None` for the bare limit (which ignores the token it is sent).
+    token: Option<TokenKind>,
     run: WrkRun,
     target: Option<(String, bool)>,
 }
@@ -312,13 +369,13 @@ async fn run(options: Options) -> anyhow::Result<()> {
         datasets.push(prepare_dataset(&options, db, &size, &root).await?);
     }
 
-    let lua = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join("wrk").join("random_paths.lua");
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches").join("wrk");
     let mut measurements = Vec::new();
     let mut memory = Vec::new();
     let mut bare_rps = None;
     for dataset in &datasets {
         let server = Server::start(dataset).await?;
-        let result = measure_database(&options, dataset, &server, &lua, &mut bare_rps, &mut measurements).await;
+        let result = measure_database(&options, dataset, &server, &scripts, &mut bare_rps, &mut measurements).await;
         let peak = server.peak_memory_kb();
         server.stop().await;
         result?;
@@ -344,32 +401,39 @@ async fn run(options: Options) -> anyhow::Result<()> {
 }
 
 /// Everything measured on one database's server: the bare limit first
-/// (once, with the bytes of one read from this server), then the scenarios.
+/// (once, with the bytes of one read from this server), then each
+/// scenario with the system token and right after it with person tokens.
 async fn measure_database(
     options: &Options,
     dataset: &Dataset,
     server: &Server,
-    lua: &Path,
+    scripts: &Path,
     bare_rps: &mut Option<f64>,
     measurements: &mut Vec<Measurement>,
 ) -> anyhow::Result<()> {
     let token = server.issue_token(dataset).await?;
+    let person_tokens = issue_person_tokens(dataset).await?;
+    // The files with tokens are removed when this function returns, also on an error.
+    let person_paths = PersonPaths::write(dataset, &person_tokens)?;
     let read_paths = dataset.paths_file(Scenario::Read);
     let sample = check_scenarios(server, dataset, &token).await?;
-    let load = Load { options, lua, token: &token };
+    check_person_scenarios(server, dataset, &person_tokens).await?;
+    drop(person_tokens);
+    let load = Load { options, scripts };
 
     let bare = match *bare_rps {
         Some(rps) => rps,
         None => {
             let bare = BareServer::start(sample).await?;
             println!("http_load: bare axum server (the limit), answering one Observation read from memory");
-            let run = load.measure(&bare.origin, &read_paths).await;
+            let run = load.measure(&bare.origin, &read_paths, Some(&token)).await;
             bare.stop().await;
             let run = run?;
             let rps = run.rps;
             measurements.push(Measurement {
                 scenario: "bare axum (limit)".into(),
                 database: "memory".into(),
+                token: None,
                 run,
                 target: None,
             });
@@ -379,17 +443,103 @@ async fn measure_database(
     };
 
     for scenario in Scenario::ALL {
-        println!("http_load: {} on {}", scenario.name(), dataset.db.label());
-        let run = load.measure(&server.origin, &dataset.paths_file(scenario)).await?;
-        let target = scenario.target(dataset.db, &run, bare);
-        measurements.push(Measurement {
-            scenario: scenario.name().into(),
-            database: dataset.db.label().into(),
-            run,
-            target,
-        });
+        for kind in [TokenKind::System, TokenKind::Person] {
+            println!("http_load: {} on {}, {} token", scenario.name(), dataset.db.label(), kind.label());
+            let run = match kind {
+                TokenKind::System => load.measure(&server.origin, &dataset.paths_file(scenario), Some(&token)).await?,
+                TokenKind::Person => load.measure(&server.origin, person_paths.file(scenario), None).await?,
+            };
+            let target = scenario.target(dataset.db, &run, bare);
+            measurements.push(Measurement {
+                scenario: scenario.name().into(),
+                database: dataset.db.label().into(),
+                token: Some(kind),
+                run,
+                target,
+            });
+        }
     }
     Ok(())
+}
+
+/// A person token for every client, by Patient id: its mentor's, issued
+/// as `zorgpoort token issue --tenant bench --user RelatedPerson/ID
+/// --patient ID --scope 'patient/*.rs openid fhirUser'` issues it (the
+/// same library function, on the same database), without starting the
+/// binary 2,000 times.
+async fn issue_person_tokens(dataset: &Dataset) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let started = Instant::now();
+    let store = open_store(&dataset.url).await?;
+    let tenant = TenantCode::parse(TENANT)?;
+    let mut tokens = std::collections::HashMap::with_capacity(dataset.clients.len());
+    for (patient, representative) in &dataset.clients {
+        let user = PersonRef::RelatedPerson(ResourceId::parse(representative)?);
+        let patient_id = ResourceId::parse(patient)?;
+        let (record, token) = zorgpoort::cli::token::person_token(
+            store.as_ref(),
+            tenant.clone(),
+            &user,
+            Some(&patient_id),
+            PERSON_SCOPE,
+            None,
+            TOKEN_TTL_SECS,
+        )
+        .await
+        .with_context(|| format!("issuing a person token for {user}, client Patient/{patient}"))?;
+        store.insert_token(&record).await.context("storing a person token")?;
+        tokens.insert(patient.clone(), token);
+    }
+    println!(
+        "http_load: {} person tokens issued on {} in {:.1} s",
+        tokens.len(),
+        dataset.db.label(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(tokens)
+}
+
+/// The person runs' files of `PATH<TAB>TOKEN` lines, one per scenario,
+/// with the same paths in the same order as the system runs' files; each
+/// path carries the token of the client it names. Removed when dropped.
+#[derive(Debug)]
+struct PersonPaths {
+    files: Vec<(Scenario, PathBuf)>,
+}
+
+impl PersonPaths {
+    fn write(dataset: &Dataset, tokens: &std::collections::HashMap<String, String>) -> anyhow::Result<PersonPaths> {
+        let base = format!("/{TENANT}/fhir/");
+        let token_of = |patient: &str| tokens.get(patient).with_context(|| format!("no token for Patient/{patient}"));
+        let mut written = PersonPaths { files: Vec::new() };
+        for scenario in Scenario::ALL {
+            let ids = if scenario == Scenario::Read { &dataset.observations } else { &dataset.clients };
+            let lines = ids
+                .iter()
+                .map(|(id, other)| {
+                    let patient = if scenario == Scenario::Read { other } else { id };
+                    Ok(format!("{base}{}\t{}", scenario.path_under(id), token_of(patient)?))
+                })
+                .collect::<anyhow::Result<Vec<String>>>()?;
+            let file = dataset.person_paths_file(scenario);
+            write_secret_lines(&file, &lines)?;
+            written.files.push((scenario, file));
+        }
+        Ok(written)
+    }
+
+    fn file(&self, scenario: Scenario) -> &Path {
+        self.files.iter().find(|(s, _)| *s == scenario).map(|(_, f)| f.as_path()).expect("a file per scenario")
+    }
+}
+
+impl Drop for PersonPaths {
+    fn drop(&mut self) {
+        for (_, file) in &self.files {
+            if let Err(e) = std::fs::remove_file(file) {
+                eprintln!("http_load: WARNING: could not remove {}: {e}", file.display());
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -403,14 +553,23 @@ struct Dataset {
     shown_url: String,
     dir: PathBuf,
     size: DemoSize,
-    patients: usize,
-    observations: usize,
+    /// Every client: its Patient id and its mentor's RelatedPerson id.
+    clients: Vec<(String, String)>,
+    /// Every Observation id, with its client's Patient id.
+    observations: Vec<(String, String)>,
     resources: u64,
 }
 
 impl Dataset {
+    /// The paths of a scenario, one per line (for `random_paths.lua`).
     fn paths_file(&self, scenario: Scenario) -> PathBuf {
         dataset_paths_file(&self.dir, scenario)
+    }
+
+    /// The paths of a scenario with each client's person token, `PATH<TAB>TOKEN`
+    /// per line (for `token_paths.lua`); written for a run and removed after it.
+    fn person_paths_file(&self, scenario: Scenario) -> PathBuf {
+        self.dir.join("paths").join(format!("{}-person.tsv", scenario.file_stem()))
     }
 }
 
@@ -425,6 +584,9 @@ struct Manifest {
     seed: u64,
     resources: u64,
     last_change: i64,
+    /// [`DATA_VERSION`] of the load (0 for manifests from before it).
+    #[serde(default)]
+    data_version: u32,
 }
 
 impl Manifest {
@@ -434,6 +596,7 @@ impl Manifest {
             && self.communications_per_client == size.communications_per_client
             && self.appointments_per_client == size.appointments_per_client
             && self.seed == SEED
+            && self.data_version == DATA_VERSION
             // What the generator makes for the size (it changes when the generator does).
             && self.resources == size.resources() as u64
     }
@@ -455,22 +618,23 @@ async fn prepare_dataset(options: &Options, db: Db, size: &DemoSize, root: &Path
     let shown_url = store::redact_url(&url);
     let tenant = TenantCode::parse(TENANT)?;
     let manifest_file = dir.join("manifest.json");
-    let patients_file = dir.join("patients.txt");
-    let observations_file = dir.join("observations.txt");
+    // Patient and mentor per client; Observation and Patient per Observation.
+    let clients_file = dir.join("clients.tsv");
+    let observations_file = dir.join("observations.tsv");
 
     let mut store = open_store(&url).await?;
     let last_change = store.last_change(&tenant).await?.0;
     let manifest: Option<Manifest> =
         std::fs::read_to_string(&manifest_file).ok().and_then(|text| serde_json::from_str(&text).ok());
     let held = manifest.filter(|m| m.same_data(size) && m.last_change == last_change && last_change > 0);
-    let (patients, observations, resources) = match (held, read_lines(&patients_file), read_lines(&observations_file)) {
-        (Some(manifest), Some(patients), Some(observations)) if patients.len() == size.clients => {
+    let (clients, observations, resources) = match (held, read_pairs(&clients_file), read_pairs(&observations_file)) {
+        (Some(manifest), Some(clients), Some(observations)) if clients.len() == size.clients => {
             println!(
                 "http_load: {} already holds the data ({} resources): load skipped",
                 db.label(),
                 manifest.resources
             );
-            (patients, observations, manifest.resources)
+            (clients, observations, manifest.resources)
         }
         _ => {
             if last_change != 0 {
@@ -492,8 +656,8 @@ async fn prepare_dataset(options: &Options, db: Db, size: &DemoSize, root: &Path
             }
             let _ = std::fs::remove_file(&manifest_file);
             let loaded = load(store.as_ref(), &tenant, size, db).await?;
-            write_lines(&patients_file, &loaded.patients)?;
-            write_lines(&observations_file, &loaded.observations)?;
+            write_pairs(&clients_file, &loaded.clients)?;
+            write_pairs(&observations_file, &loaded.observations)?;
             let manifest = Manifest {
                 clients: size.clients,
                 observations_per_client: size.observations_per_client,
@@ -502,10 +666,11 @@ async fn prepare_dataset(options: &Options, db: Db, size: &DemoSize, root: &Path
                 seed: SEED,
                 resources: loaded.resources,
                 last_change: store.last_change(&tenant).await?.0,
+                data_version: DATA_VERSION,
             };
             std::fs::write(&manifest_file, serde_json::to_string_pretty(&manifest)?)
                 .with_context(|| format!("writing {}", manifest_file.display()))?;
-            (loaded.patients, loaded.observations, loaded.resources)
+            (loaded.clients, loaded.observations, loaded.resources)
         }
     };
     drop(store);
@@ -513,20 +678,11 @@ async fn prepare_dataset(options: &Options, db: Db, size: &DemoSize, root: &Path
 
     let base = format!("/{TENANT}/fhir/");
     for scenario in Scenario::ALL {
-        let ids = if scenario == Scenario::Read { &observations } else { &patients };
-        let paths: Vec<String> = ids.iter().map(|id| format!("{base}{}", scenario.path_under(id))).collect();
+        let ids = if scenario == Scenario::Read { &observations } else { &clients };
+        let paths: Vec<String> = ids.iter().map(|(id, _)| format!("{base}{}", scenario.path_under(id))).collect();
         write_lines(&dataset_paths_file(&dir, scenario), &paths)?;
     }
-    Ok(Dataset {
-        db,
-        url,
-        shown_url,
-        dir,
-        size: size.clone(),
-        patients: patients.len(),
-        observations: observations.len(),
-        resources,
-    })
+    Ok(Dataset { db, url, shown_url, dir, size: size.clone(), clients, observations, resources })
 }
 
 fn dataset_paths_file(dir: &Path, scenario: Scenario) -> PathBuf {
@@ -539,8 +695,10 @@ async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
 
 #[derive(Debug)]
 struct Loaded {
-    patients: Vec<String>,
-    observations: Vec<String>,
+    /// (Patient, mentor's RelatedPerson) per client.
+    clients: Vec<(String, String)>,
+    /// (Observation, Patient) per Observation.
+    observations: Vec<(String, String)>,
     resources: u64,
 }
 
@@ -549,6 +707,8 @@ struct Loaded {
 struct ClientBatch {
     ops: Vec<WriteOp>,
     patient: Option<String>,
+    /// The client's representative: the generator makes one, its mentor.
+    representative: Option<String>,
     observations: Vec<String>,
 }
 
@@ -563,12 +723,23 @@ async fn load(store: &dyn Store, tenant: &TenantCode, size: &DemoSize, db: Db) -
         let mut generator = Generator::new(generator_size, SEED);
         for index in 0..=clients {
             let generated = if index == 0 { generator.organisation() } else { generator.client(index - 1) };
-            let mut batch =
-                ClientBatch { ops: Vec::with_capacity(generated.len()), patient: None, observations: Vec::new() };
+            let mut batch = ClientBatch {
+                ops: Vec::with_capacity(generated.len()),
+                patient: None,
+                representative: None,
+                observations: Vec::new(),
+            };
             let mut failed = None;
             for g in generated {
                 match g.resource_type {
                     ResourceType::Patient => batch.patient = Some(g.id.as_str().to_owned()),
+                    ResourceType::RelatedPerson => {
+                        if batch.representative.is_some() {
+                            failed = Some(anyhow::anyhow!("the generator made two representatives for one client"));
+                            break;
+                        }
+                        batch.representative = Some(g.id.as_str().to_owned());
+                    }
                     ResourceType::Observation => batch.observations.push(g.id.as_str().to_owned()),
                     _ => {}
                 }
@@ -592,16 +763,22 @@ async fn load(store: &dyn Store, tenant: &TenantCode, size: &DemoSize, db: Db) -
 
     println!("http_load: loading {clients} clients into {}", db.label());
     let started = Instant::now();
-    let mut loaded = Loaded { patients: Vec::with_capacity(clients), observations: Vec::new(), resources: 0 };
+    let mut loaded = Loaded { clients: Vec::with_capacity(clients), observations: Vec::new(), resources: 0 };
     let mut written_clients = 0usize;
     while let Some(batch) = receiver.recv().await {
         let batch = batch?;
         loaded.resources += batch.ops.len() as u64;
         store.write(tenant, batch.ops, Utc::now()).await.context("writing generated resources")?;
-        loaded.patients.extend(batch.patient);
-        loaded.observations.extend(batch.observations);
-        if loaded.patients.len() > written_clients {
-            written_clients = loaded.patients.len();
+        match (batch.patient, batch.representative) {
+            (Some(patient), Some(representative)) => {
+                loaded.observations.extend(batch.observations.into_iter().map(|o| (o, patient.clone())));
+                loaded.clients.push((patient, representative));
+            }
+            (None, None) if batch.observations.is_empty() => {} // the organisation
+            _ => bail!("the generator made a client without a Patient or without a representative"),
+        }
+        if loaded.clients.len() > written_clients {
+            written_clients = loaded.clients.len();
             if written_clients.is_multiple_of(200) || written_clients == clients {
                 let secs = started.elapsed().as_secs_f64();
                 println!(
@@ -615,8 +792,8 @@ async fn load(store: &dyn Store, tenant: &TenantCode, size: &DemoSize, db: Db) -
     if producer.join().is_err() {
         bail!("the generator thread panicked");
     }
-    if loaded.patients.len() != clients {
-        bail!("generated {} clients instead of {clients}", loaded.patients.len());
+    if loaded.clients.len() != clients {
+        bail!("generated {} clients instead of {clients}", loaded.clients.len());
     }
     Ok(loaded)
 }
@@ -652,7 +829,9 @@ async fn tidy_database(db: Db, url: &str, schema: &str) {
     }
 }
 
-const CLEAR_SNAPSHOTS: [&str; 1] = ["DELETE FROM search_snapshot"];
+/// Search snapshots and the tokens of earlier runs (the benchmark's
+/// database holds no others): every run issues its own.
+const CLEAR_SNAPSHOTS: [&str; 2] = ["DELETE FROM search_snapshot", "DELETE FROM access_token"];
 
 async fn tidy_sqlite(url: &str) -> Result<(), sqlx::Error> {
     let mut conn = sqlx::SqliteConnection::connect(url).await?;
@@ -689,6 +868,31 @@ fn write_lines(file: &Path, lines: &[String]) -> anyhow::Result<()> {
     let mut text = lines.join("\n");
     text.push('\n');
     std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))
+}
+
+/// Lines of two tab-separated fields.
+fn read_pairs(file: &Path) -> Option<Vec<(String, String)>> {
+    read_lines(file)?.into_iter().map(|line| line.split_once('\t').map(|(a, b)| (a.to_owned(), b.to_owned()))).collect()
+}
+
+fn write_pairs(file: &Path, pairs: &[(String, String)]) -> anyhow::Result<()> {
+    write_lines(file, &pairs.iter().map(|(a, b)| format!("{a}\t{b}")).collect::<Vec<_>>())
+}
+
+/// Writes a file only its owner can read (0600): it holds tokens.
+fn write_secret_lines(file: &Path, lines: &[String]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let _ = std::fs::remove_file(file);
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+        .with_context(|| format!("creating {}", file.display()))?;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    out.write_all(text.as_bytes()).with_context(|| format!("writing {}", file.display()))
 }
 
 // ---------------------------------------------------------------------------
@@ -857,6 +1061,80 @@ async fn check_scenarios(server: &Server, dataset: &Dataset, token: &str) -> any
     sample.context("no read was checked")
 }
 
+/// The person tokens, before any load, on the first client with its
+/// mentor's token: the read of one of its Observations answers 200, and
+/// each search 200 with the number of matches the grant implies
+/// ([`Scenario::expected_person_total`]). The same token finds another
+/// client's Observation unknown (404) and is refused a search of a type
+/// its grant does not cover (QuestionnaireResponse: 403), so that what is
+/// measured is a person token bound to one client and a limited grant.
+async fn check_person_scenarios(
+    server: &Server,
+    dataset: &Dataset,
+    tokens: &std::collections::HashMap<String, String>,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let db = dataset.db.label();
+    let (patient, _) = dataset.clients.first().context("no clients")?;
+    let token = tokens.get(patient).context("no person token for the first client")?;
+    let own = dataset.observations.iter().find(|(_, p)| p == patient).context("the first client has no Observation")?;
+    let other = dataset.observations.iter().find(|(_, p)| p != patient).context("no Observation of another client")?;
+    let get = |path: String| {
+        let client = client.clone();
+        let url = format!("{}/{TENANT}/fhir/{path}", server.origin);
+        async move {
+            let response = client.get(&url).bearer_auth(token).send().await.with_context(|| format!("GET {url}"))?;
+            let status = response.status();
+            let body = response.bytes().await?;
+            anyhow::Ok((status, body))
+        }
+    };
+    for scenario in Scenario::ALL {
+        let path = scenario.path_under(if scenario == Scenario::Read { &own.0 } else { patient });
+        let (status, body) = get(path.clone()).await?;
+        if status != reqwest::StatusCode::OK {
+            bail!("{db} answered {status} to a person's GET {path}: {}", String::from_utf8_lossy(&body));
+        }
+        let json: serde_json::Value = serde_json::from_slice(&body).context("the gateway answered no JSON")?;
+        match scenario.expected_person_total(&dataset.size) {
+            None => {
+                if json["resourceType"] != "Observation" || json["id"] != own.0.as_str() {
+                    bail!("{db} answered a person's GET {path} with another resource");
+                }
+            }
+            Some(expected) => {
+                let total = json["total"].as_u64();
+                if total != Some(expected) {
+                    bail!(
+                        "{db} search {path} with a person token found {total:?} matches instead of the {expected} \
+                         the mentor's grant allows"
+                    );
+                }
+            }
+        }
+    }
+    let path = Scenario::Read.path_under(&other.0);
+    let (status, _) = get(path.clone()).await?;
+    if status != reqwest::StatusCode::NOT_FOUND {
+        bail!("{db} answered {status} to GET {path} (another client's) with a person token, not 404");
+    }
+    let path = format!("QuestionnaireResponse?patient={patient}");
+    let (status, _) = get(path.clone()).await?;
+    if status != reqwest::StatusCode::FORBIDDEN {
+        bail!("{db} answered {status} to GET {path} with a person token whose grant has no questionnaires, not 403");
+    }
+    println!(
+        "http_load: person tokens checked on {db}: read 200, searches {}, another client's read 404, an ungranted type 403",
+        Scenario::ALL
+            .iter()
+            .filter_map(|s| s.expected_person_total(&dataset.size))
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("/")
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // The bare axum server: the limit of this machine
 
@@ -903,8 +1181,8 @@ impl BareServer {
 #[derive(Debug)]
 struct Load<'a> {
     options: &'a Options,
-    lua: &'a Path,
-    token: &'a str,
+    /// `benches/wrk`, where the scripts are.
+    scripts: &'a Path,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -921,12 +1199,15 @@ struct WrkRun {
 }
 
 impl Load<'_> {
-    /// A warm-up, then the measured run.
-    async fn measure(&self, origin: &str, paths: &Path) -> anyhow::Result<WrkRun> {
+    /// A warm-up, then the measured run. With a `token`, every request
+    /// carries it (`random_paths.lua`, a file of paths); without, each
+    /// carries the token on its own line (`token_paths.lua`, a file of
+    /// `PATH<TAB>TOKEN` lines).
+    async fn measure(&self, origin: &str, paths: &Path, token: Option<&str>) -> anyhow::Result<WrkRun> {
         if self.options.warmup_secs > 0 {
-            self.wrk(origin, paths, self.options.warmup_secs, false).await.context("warm-up")?;
+            self.wrk(origin, paths, token, self.options.warmup_secs, false).await.context("warm-up")?;
         }
-        let run = self.wrk(origin, paths, self.options.duration_secs, true).await?;
+        let run = self.wrk(origin, paths, token, self.options.duration_secs, true).await?;
         println!(
             "http_load:   {:.0} req/s, p50 {}, p99 {}{}",
             run.rps,
@@ -937,26 +1218,37 @@ impl Load<'_> {
         Ok(run)
     }
 
-    async fn wrk(&self, origin: &str, paths: &Path, secs: u64, latency: bool) -> anyhow::Result<WrkRun> {
+    async fn wrk(
+        &self,
+        origin: &str,
+        paths: &Path,
+        token: Option<&str>,
+        secs: u64,
+        latency: bool,
+    ) -> anyhow::Result<WrkRun> {
+        let script = if token.is_some() { "random_paths.lua" } else { "token_paths.lua" };
         let mut args = vec![
             format!("-t{WRK_THREADS}"),
             format!("-c{WRK_CONNECTIONS}"),
             format!("-d{secs}s"),
             "-s".to_owned(),
-            self.lua.display().to_string(),
+            self.scripts.join(script).display().to_string(),
         ];
         if latency {
             args.insert(3, "--latency".to_owned());
         }
         args.extend([origin.to_owned(), "--".to_owned(), paths.display().to_string()]);
-        let command = format!("ZP_BENCH_TOKEN=… wrk {}", args.join(" "));
-        let output = tokio::process::Command::new("wrk")
-            .args(&args)
-            .env("ZP_BENCH_TOKEN", self.token)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .context("running wrk")?;
+        let mut wrk = tokio::process::Command::new("wrk");
+        wrk.args(&args).env_remove("ZP_BENCH_TOKEN").stdin(Stdio::null());
+        let command = match token {
+            // From the environment, so that the token does not show in the process list.
+            Some(token) => {
+                wrk.env("ZP_BENCH_TOKEN", token);
+                format!("ZP_BENCH_TOKEN=… wrk {}", args.join(" "))
+            }
+            None => format!("wrk {}", args.join(" ")),
+        };
+        let output = wrk.output().await.context("running wrk")?;
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         if !output.status.success() {
@@ -1039,8 +1331,9 @@ struct Report<'a> {
 impl Report<'_> {
     fn tables(&self, measurements: &[Measurement], memory: &[Memory], bare_rps: f64) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "| scenario | database | req/s | p50 | p99 | % of bare limit | errors | target |");
-        let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
+        let _ =
+            writeln!(out, "| scenario | database | token | req/s | p50 | p99 | % of bare limit | errors | target |");
+        let _ = writeln!(out, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |");
         for m in measurements {
             let target = match &m.target {
                 Some((text, true)) => format!("{text}: met"),
@@ -1049,9 +1342,10 @@ impl Report<'_> {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {:.1} % | {} | {target} |",
+                "| {} | {} | {} | {} | {} | {} | {:.1} % | {} | {target} |",
                 m.scenario,
                 m.database,
+                m.token.map_or("", TokenKind::label),
                 thousands(m.run.rps),
                 ms(m.run.p50_ms),
                 ms(m.run.p99_ms),
@@ -1060,6 +1354,7 @@ impl Report<'_> {
             );
         }
         let _ = writeln!(out);
+        let _ = writeln!(out, "{}", person_comparison(measurements));
         let _ = writeln!(out, "| database | peak server memory (VmHWM) | target |");
         let _ = writeln!(out, "| --- | ---: | --- |");
         for m in memory {
@@ -1078,8 +1373,12 @@ impl Report<'_> {
         for m in measurements {
             let _ = write!(
                 out,
-                "\n### {} — {}\n\n```text\n$ {}\n{}```\n",
-                m.scenario, m.database, m.run.command, m.run.output
+                "\n### {} — {}{}\n\n```text\n$ {}\n{}```\n",
+                m.scenario,
+                m.database,
+                m.token.map_or(String::new(), |t| format!(", {} token", t.label())),
+                m.run.command,
+                m.run.output
             );
         }
         out
@@ -1115,14 +1414,27 @@ impl Report<'_> {
                 "- {}: {} resources, {} patients, {} Observation ids to read (`{}`)",
                 d.db.label(),
                 d.resources,
-                d.patients,
-                d.observations,
+                d.clients.len(),
+                d.observations.len(),
                 d.shown_url
             );
         }
+        let _ = writeln!(
+            out,
+            "- tokens: a system token (`--scope 'system/*.rs'`) for every request of the system runs; in the person \
+             runs each request carries the person token of the client it names: its mentor (RelatedPerson), whose \
+             grant lists identity, profile, reports, messages, measurements, plan, agenda and consents (no \
+             access-log: not full access, messages only where the mentor is sender or recipient), issued with \
+             `--user RelatedPerson/ID --patient ID --scope '{PERSON_SCOPE}'` ({} tokens, `benches/wrk/token_paths.lua`)",
+            self.size.clients
+        );
         let _ = writeln!(out, "- requests (below `/{TENANT}/fhir/`, `{{id}}` drawn at random for each request):");
         for s in Scenario::ALL {
-            let _ = writeln!(out, "  - {}: `{}`", s.name(), s.template());
+            let matches = match (s.expected_total(self.size), s.expected_person_total(self.size)) {
+                (Some(system), Some(person)) => format!(" ({system} matches; with the person token {person})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "  - {}: `{}`{matches}", s.name(), s.template());
         }
         let _ = writeln!(
             out,
@@ -1131,6 +1443,33 @@ impl Report<'_> {
         let _ = writeln!(out, "\n## Results\n\n{tables}\n{raw}");
         out
     }
+}
+
+/// Person against system token, per database and scenario: the person
+/// figure must be at least 85 % of the system figure of the same run.
+fn person_comparison(measurements: &[Measurement]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| scenario | database | system req/s | person req/s | person / system | target |");
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | --- |");
+    for person in measurements.iter().filter(|m| m.token == Some(TokenKind::Person)) {
+        let Some(system) = measurements.iter().find(|m| {
+            m.token == Some(TokenKind::System) && m.scenario == person.scenario && m.database == person.database
+        }) else {
+            continue;
+        };
+        let ratio = person.run.rps / system.run.rps;
+        let verdict = if ratio >= PERSON_SHARE { "≥ 85 %: met" } else { "≥ 85 %: **not met**" };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.1} % | {verdict} |",
+            person.scenario,
+            person.database,
+            thousands(system.run.rps),
+            thousands(person.run.rps),
+            100.0 * ratio
+        );
+    }
+    out
 }
 
 fn default_results_file(options: &Options, root: &Path) -> PathBuf {

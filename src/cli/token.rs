@@ -126,25 +126,42 @@ async fn issue_person(
         bail!("tenant '{tenant}' is not configured (configured: {})", tenant_list(config));
     }
     let user = PersonRef::parse(user).context("--user must be Patient/ID or RelatedPerson/ID")?;
-    let scopes = Scopes::parse(&args.scope)?;
+    let patient = match &args.patient {
+        Some(p) => Some(ResourceId::parse(p.trim_start_matches("Patient/"))?),
+        None => None,
+    };
+    person_token(store, tenant, &user, patient.as_ref(), &args.scope, args.client_id.clone(), args.ttl).await
+}
+
+/// A person token for `user` with `patient` as the client in context (may
+/// be left out when the user has exactly one client), checked as
+/// `zorgpoort token issue --user` checks it, and the record to store for
+/// it (not stored here). Grants are not checked here but on every request.
+pub async fn person_token(
+    store: &dyn Store,
+    tenant: TenantCode,
+    user: &PersonRef,
+    patient: Option<&ResourceId>,
+    scope: &str,
+    client_id: Option<String>,
+    ttl_secs: u64,
+) -> anyhow::Result<(TokenRecord, String)> {
+    let scopes = Scopes::parse(scope)?;
     if scopes.resources.iter().any(|s| s.context == ScopeContext::System)
         || scopes.other.iter().any(|s| s.starts_with("ingest/"))
     {
         bail!("a person token takes patient/ and user/ scopes, not system/ or ingest/ ones");
     }
-    check_ttl(args.ttl)?;
-    let mut clients = persons::clients_of(store, &tenant, &user).await?;
+    check_ttl(ttl_secs)?;
+    let mut clients = persons::clients_of(store, &tenant, user).await?;
     if clients.is_empty() {
         bail!("{user} is not known in tenant '{tenant}'");
     }
-    let (patient, identity) = match &args.patient {
-        Some(p) => {
-            let p = ResourceId::parse(p.trim_start_matches("Patient/"))?;
-            match clients.into_iter().find(|(c, _)| *c == p) {
-                Some(found) => found,
-                None => bail!("{user} is not a record of, or for, Patient/{p}"),
-            }
-        }
+    let (patient, identity) = match patient {
+        Some(p) => match clients.into_iter().find(|(c, _)| c == p) {
+            Some(found) => found,
+            None => bail!("{user} is not a record of, or for, Patient/{p}"),
+        },
         None if clients.len() == 1 => clients.swap_remove(0),
         None => bail!(
             "{user} acts for {} clients: name one with --patient ({})",
@@ -153,7 +170,7 @@ async fn issue_person(
         ),
     };
     // The token's user is the person's record for the client in context.
-    Ok(new_person_token(tenant, &identity, &patient, &args.scope, args.client_id.clone(), args.ttl))
+    Ok(new_person_token(tenant, &identity, &patient, scope, client_id, ttl_secs))
 }
 
 /// A new person token and the record to store for it.

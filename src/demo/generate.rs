@@ -421,11 +421,16 @@ impl Generator {
         json!({"reference": format!("Organization/{}", self.care_office.as_ref().map(ResourceId::as_str).unwrap_or("unknown"))})
     }
 
+    /// The mentor's access grant: a limited one (no `access-log`, so no
+    /// full access; no questionnaires, no finance). With `messages`, the
+    /// mentor sees the messages they send or receive (every generated
+    /// message is addressed to them), not every message of the client.
     fn mentor_grant(&mut self, client: &Value, mentor: &Generated) -> Generated {
-        let classes: Vec<Value> = ["identity", "profile", "reports", "measurements", "plan", "agenda", "consents"]
-            .iter()
-            .map(|c| json!({"system": DataCategory::SYSTEM, "code": c}))
-            .collect();
+        let classes: Vec<Value> =
+            ["identity", "profile", "reports", "messages", "measurements", "plan", "agenda", "consents"]
+                .iter()
+                .map(|c| json!({"system": DataCategory::SYSTEM, "code": c}))
+                .collect();
         generated(
             ResourceType::Consent,
             json!({
